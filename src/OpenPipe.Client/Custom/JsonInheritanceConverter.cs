@@ -1,0 +1,159 @@
+// Adds: the converter NSwag's generated unions (message by `role`, content part and response
+// format by `type`, criterion result by `status`) point at, written here instead of generated
+// (excludedTypeNames) because NSwag's own throws on a discriminator value it does not know.
+// This one maps known values to their subclass and reads an unknown value into the base class,
+// where the discriminator and every other property stay in AdditionalProperties, so nothing is
+// lost and a proxy writes the object back as it came.
+
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+
+namespace OpenPipe.Client;
+
+/// <summary>Names the subclass of a union for one discriminator value (used by generated code).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = true)]
+internal sealed class JsonInheritanceAttribute : Attribute
+{
+    public JsonInheritanceAttribute(string key, Type type)
+    {
+        Key = key;
+        Type = type;
+    }
+
+    public string Key { get; }
+
+    public Type Type { get; }
+}
+
+/// <summary>Reads and writes a discriminated union; an unknown discriminator value never throws.</summary>
+public sealed class JsonInheritanceConverter : JsonConverter
+{
+    private static readonly ConcurrentDictionary<Type, Dictionary<string, Type>> SubtypesByBase = new();
+
+    [ThreadStatic]
+    private static bool writingInner;
+
+    private readonly string discriminator;
+
+    /// <summary>Creates the converter for a union whose discriminator property is <paramref name="discriminatorName"/>.</summary>
+    /// <param name="discriminatorName">The JSON name of the discriminator property.</param>
+    public JsonInheritanceConverter(string discriminatorName)
+    {
+        discriminator = discriminatorName;
+    }
+
+    /// <summary>The JSON name of the discriminator property.</summary>
+    public string DiscriminatorName => discriminator;
+
+    /// <inheritdoc />
+    public override bool CanConvert(Type objectType) => true;
+
+    /// <inheritdoc />
+    /// <remarks>False once, while the converter itself writes the object's properties.</remarks>
+    public override bool CanWrite
+    {
+        get
+        {
+            if (writingInner)
+            {
+                writingInner = false;
+                return false;
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>The discriminator value written for <paramref name="type"/>, or null for the base class.</summary>
+    /// <param name="type">A class of the union.</param>
+    /// <returns>The discriminator value.</returns>
+    public static string? GetDiscriminatorValue(Type type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        return type.GetCustomAttributes<JsonInheritanceAttribute>(inherit: true).FirstOrDefault(a => a.Type == type)?.Key;
+    }
+
+    /// <inheritdoc />
+    public override void WriteJson(JsonWriter writer, object? value, JsonSerializer serializer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(serializer);
+        if (value is null)
+        {
+            writer.WriteNull();
+            return;
+        }
+
+        JObject json;
+        writingInner = true;
+        try
+        {
+            json = JObject.FromObject(value, serializer);
+        }
+        finally
+        {
+            writingInner = false;
+        }
+
+        string? key = GetDiscriminatorValue(value.GetType());
+        if (key is not null)
+        {
+            json.Remove(discriminator);
+            json.AddFirst(new JProperty(discriminator, key));
+        }
+
+        json.WriteTo(writer);
+    }
+
+    /// <inheritdoc />
+    public override object? ReadJson(JsonReader reader, Type objectType, object? existingValue, JsonSerializer serializer)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(objectType);
+        ArgumentNullException.ThrowIfNull(serializer);
+        if (reader.TokenType == JsonToken.Null)
+        {
+            return null;
+        }
+
+        if (reader.TokenType != JsonToken.StartObject)
+        {
+            throw new JsonSerializationException($"Expected an object for {objectType.Name}, not {reader.TokenType} (path '{reader.Path}').");
+        }
+
+        var json = JObject.Load(reader);
+        Type target = objectType;
+        if (json.TryGetValue(discriminator, out JToken? token) && token.Type == JTokenType.String
+            && Subtypes(objectType).TryGetValue((string)token!, out Type? subtype) && objectType.IsAssignableFrom(subtype))
+        {
+            target = subtype;
+            json.Remove(discriminator);
+        }
+
+        object instance = Activator.CreateInstance(target)
+            ?? throw new JsonSerializationException($"Could not create {target.Name}.");
+        using JsonReader inner = json.CreateReader();
+        serializer.Populate(inner, instance);
+        return instance;
+    }
+
+    private static Dictionary<string, Type> Subtypes(Type type) =>
+        SubtypesByBase.GetOrAdd(type, t =>
+        {
+            var map = new Dictionary<string, Type>(StringComparer.Ordinal);
+            for (Type? current = t; current is not null && current != typeof(object); current = current.BaseType)
+            {
+                foreach (var attribute in current.GetCustomAttributes<JsonInheritanceAttribute>(inherit: false))
+                {
+                    map.TryAdd(attribute.Key, attribute.Type);
+                }
+            }
+
+            return map;
+        });
+}

@@ -1,0 +1,73 @@
+// Adds: the shared JSON shape of tool_choice and function_call: a mode string ("none", "auto",
+// ...) or an object naming a function. One converter serves both unions; an unknown mode string
+// is kept, not rejected.
+
+using System;
+using Newtonsoft.Json;
+
+namespace OpenPipe.Client;
+
+/// <summary>A union of a mode string and an object; implemented by <see cref="ToolChoiceOption"/> and <see cref="FunctionCallOption"/>.</summary>
+/// <typeparam name="TSelf">The union type.</typeparam>
+/// <typeparam name="TObject">The object member.</typeparam>
+public interface IModeOrObject<TSelf, TObject>
+    where TSelf : class, IModeOrObject<TSelf, TObject>
+    where TObject : class
+{
+    /// <summary>The mode, when the value is a string; otherwise null.</summary>
+    string? Mode { get; }
+
+    /// <summary>The object, when the value is an object; otherwise null.</summary>
+    TObject? Object { get; }
+
+    /// <summary>Wraps a mode string.</summary>
+    /// <param name="mode">The mode.</param>
+    /// <returns>The union.</returns>
+    static abstract TSelf FromMode(string mode);
+
+    /// <summary>Wraps an object.</summary>
+    /// <param name="value">The object.</param>
+    /// <returns>The union.</returns>
+    static abstract TSelf FromObject(TObject value);
+}
+
+/// <summary>Reads and writes a mode-or-object union in both wire forms.</summary>
+/// <typeparam name="TSelf">The union type.</typeparam>
+/// <typeparam name="TObject">The object member.</typeparam>
+public sealed class ModeOrObjectConverter<TSelf, TObject> : JsonConverter<TSelf>
+    where TSelf : class, IModeOrObject<TSelf, TObject>
+    where TObject : class
+{
+    /// <inheritdoc />
+    public override TSelf? ReadJson(JsonReader reader, Type objectType, TSelf? existingValue, bool hasExistingValue, JsonSerializer serializer)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentNullException.ThrowIfNull(serializer);
+        return reader.TokenType switch
+        {
+            JsonToken.Null => null,
+            JsonToken.String => TSelf.FromMode((string)reader.Value!),
+            JsonToken.StartObject => TSelf.FromObject(serializer.Deserialize<TObject>(reader)!),
+            _ => throw new JsonSerializationException($"Expected a string or an object for {typeof(TSelf).Name}, not {reader.TokenType} (path '{reader.Path}')."),
+        };
+    }
+
+    /// <inheritdoc />
+    public override void WriteJson(JsonWriter writer, TSelf? value, JsonSerializer serializer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(serializer);
+        if (value?.Mode is { } mode)
+        {
+            writer.WriteValue(mode);
+        }
+        else if (value?.Object is { } obj)
+        {
+            serializer.Serialize(writer, obj);
+        }
+        else
+        {
+            writer.WriteNull();
+        }
+    }
+}

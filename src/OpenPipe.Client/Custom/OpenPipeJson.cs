@@ -1,0 +1,94 @@
+// Adds: the serializer settings every part of the kit shares (the generated client through its
+// UpdateJsonSerializerSettings hook, the server's MVC formatters, the streaming reader), so the
+// client and the server read and write the same wire.
+
+using System;
+using System.Globalization;
+using Newtonsoft.Json;
+
+namespace OpenPipe.Client;
+
+/// <summary>The JSON settings of the OpenPipe wire format.</summary>
+public static class OpenPipeJson
+{
+    /// <summary>The settings the client and server use; do not modify.</summary>
+    public static JsonSerializerSettings Settings { get; } = Configure(new JsonSerializerSettings());
+
+    /// <summary>Like <see cref="Settings"/>, but required properties may be missing (for error bodies).</summary>
+    internal static JsonSerializerSettings LenientSettings { get; } = Configure(new JsonSerializerSettings
+    {
+        ContractResolver = new LenientContractResolver(),
+    });
+
+    /// <summary>Applies the wire format's settings to <paramref name="settings"/>.</summary>
+    /// <param name="settings">The settings to change.</param>
+    /// <returns>The same settings.</returns>
+    public static JsonSerializerSettings Configure(JsonSerializerSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.NullValueHandling = NullValueHandling.Ignore;
+        settings.DateParseHandling = DateParseHandling.None;
+        settings.FloatParseHandling = FloatParseHandling.Double;
+        settings.MissingMemberHandling = MissingMemberHandling.Ignore;
+        settings.Formatting = Formatting.None;
+        settings.Culture = CultureInfo.InvariantCulture;
+        settings.MaxDepth = 128;
+        if (!settings.Converters.Contains(WholeNumberConverter.Instance))
+        {
+            settings.Converters.Add(WholeNumberConverter.Instance);
+        }
+
+        return settings;
+    }
+
+    /// <summary>Serializes with <see cref="Settings"/>.</summary>
+    /// <param name="value">The value.</param>
+    /// <returns>Compact JSON.</returns>
+    public static string Serialize(object? value) => JsonConvert.SerializeObject(value, Settings);
+
+    /// <summary>Deserializes with <see cref="Settings"/>.</summary>
+    /// <typeparam name="T">The type to read.</typeparam>
+    /// <param name="json">The JSON.</param>
+    /// <returns>The value.</returns>
+    public static T? Deserialize<T>(string json) => JsonConvert.DeserializeObject<T>(json, Settings);
+
+    /// <summary>
+    /// The spec's numbers are JSON numbers (C# double); whole numbers are written without a
+    /// fraction (<c>"n": 2</c>, not <c>2.0</c>), as other clients send them.
+    /// </summary>
+    private sealed class WholeNumberConverter : JsonConverter
+    {
+        public static readonly WholeNumberConverter Instance = new();
+
+        private const double MaxExact = 9007199254740992d; // 2^53
+
+        public override bool CanRead => false;
+
+        public override bool CanConvert(Type objectType) => objectType == typeof(double) || objectType == typeof(double?);
+
+        public override object? ReadJson(JsonReader reader, Type objectType, object? existingValue, JsonSerializer serializer) =>
+            throw new NotSupportedException();
+
+        public override void WriteJson(JsonWriter writer, object? value, JsonSerializer serializer)
+        {
+            if (value is double d && Math.Floor(d) == d && Math.Abs(d) <= MaxExact && !(d == 0 && double.IsNegative(d)))
+            {
+                writer.WriteValue((long)d);
+            }
+            else
+            {
+                writer.WriteValue((double?)value);
+            }
+        }
+    }
+
+    private sealed class LenientContractResolver : Newtonsoft.Json.Serialization.DefaultContractResolver
+    {
+        protected override Newtonsoft.Json.Serialization.JsonProperty CreateProperty(System.Reflection.MemberInfo member, MemberSerialization memberSerialization)
+        {
+            var property = base.CreateProperty(member, memberSerialization);
+            property.Required = Required.Default;
+            return property;
+        }
+    }
+}
