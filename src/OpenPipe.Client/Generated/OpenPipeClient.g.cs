@@ -560,7 +560,7 @@ namespace OpenPipe.Client
         /// Whether to stream the response as server-sent events.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("stream", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public bool? Stream { get; set; } = false;
+        public bool? Stream { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
@@ -1486,13 +1486,13 @@ namespace OpenPipe.Client
         /// The function's name.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("name", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public string? Name { get; set; } = "";
+        public string? Name { get; set; } = default!;
 
         /// <summary>
         /// The arguments as a JSON string (in a stream, a piece of it).
         /// </summary>
         [Newtonsoft.Json.JsonProperty("arguments", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public string? Arguments { get; set; } = "";
+        public string? Arguments { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
