@@ -1,0 +1,183 @@
+// Adds: CreateChatCompletionStreamingAsync, the server-sent-events form of the call. It sends
+// `stream: true` with ResponseHeadersRead, parses the body with System.Net.ServerSentEvents'
+// SseParser and yields each chunk as soon as its event is complete. It ends at `data: [DONE]` or
+// at the end of the body (OpenPipe's own server may omit [DONE]); an error status or an error
+// event (`data: {"error": {...}}`) throws OpenPipeApiException; cancellation is honoured between
+// and during events; breaking out of the loop disposes the response.
+
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Net.Http;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+
+namespace OpenPipe.Client;
+
+public partial interface IOpenPipeClient
+{
+    /// <summary>Creates a chat completion as a stream of chunks.</summary>
+    /// <param name="request">The request; it is sent with <c>stream: true</c>.</param>
+    /// <param name="cancellationToken">Cancels the call and the stream.</param>
+    /// <returns>The chunks, each as soon as it arrives.</returns>
+    /// <exception cref="OpenPipeApiException">The API answered an error, sent an error event, or the stream broke.</exception>
+    IAsyncEnumerable<ChatCompletionChunk> CreateChatCompletionStreamingAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a chat completion as a stream of chunks, with OpenPipe's per-request options.</summary>
+    /// <param name="request">The request; it is sent with <c>stream: true</c>.</param>
+    /// <param name="options">OpenPipe's per-request options (logging, cache, tags, criteria).</param>
+    /// <param name="cancellationToken">Cancels the call and the stream.</param>
+    /// <returns>The chunks, each as soon as it arrives.</returns>
+    /// <exception cref="OpenPipeApiException">The API answered an error, sent an error event, or the stream broke.</exception>
+    IAsyncEnumerable<ChatCompletionChunk> CreateChatCompletionStreamingAsync(ChatCompletionRequest request, OpenPipeRequestOptions? options, CancellationToken cancellationToken = default);
+}
+
+public partial class OpenPipeClient
+{
+    private const string DoneMarker = "[DONE]";
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<ChatCompletionChunk> CreateChatCompletionStreamingAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default) =>
+        CreateChatCompletionStreamingAsync(request, null, cancellationToken);
+
+    /// <inheritdoc />
+    public IAsyncEnumerable<ChatCompletionChunk> CreateChatCompletionStreamingAsync(ChatCompletionRequest request, OpenPipeRequestOptions? options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return StreamAsync(request, options, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, OpenPipeRequestOptions? requestOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var message = CreateStreamingRequest(request, requestOptions);
+        using HttpResponseMessage response = await SendStreamingAsync(message, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            // Reached only with an HttpClient that lacks OpenPipeResilienceHandler.
+            throw await OpenPipeApiException.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+
+        using Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        IAsyncEnumerator<SseItem<string>> events = SseParser.Create(body).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                SseItem<string> item;
+                try
+                {
+                    if (!await events.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        yield break;
+                    }
+
+                    item = events.Current;
+                }
+                catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+                {
+                    throw new OpenPipeApiException($"The stream broke before it ended: {e.Message}", (int)response.StatusCode, null, OpenPipeApiException.HeadersOf(response), e);
+                }
+
+                string data = item.Data;
+                if (data.Length == 0)
+                {
+                    continue;
+                }
+
+                if (data.AsSpan().Trim().SequenceEqual(DoneMarker))
+                {
+                    yield break;
+                }
+
+                yield return ReadChunk(data, response);
+            }
+        }
+        finally
+        {
+            await events.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private HttpRequestMessage CreateStreamingRequest(ChatCompletionRequest request, OpenPipeRequestOptions? requestOptions)
+    {
+        bool? previous = request.Stream;
+        string json;
+        request.Stream = true;
+        try
+        {
+            json = JsonConvert.SerializeObject(request, JsonSerializerSettings);
+        }
+        finally
+        {
+            request.Stream = previous;
+        }
+
+        string url = BaseUrl + "chat/completions";
+        var message = new HttpRequestMessage(HttpMethod.Post, new Uri(url, UriKind.RelativeOrAbsolute))
+        {
+            Content = new StringContent(json, Encoding.UTF8, "application/json"),
+        };
+        message.Headers.Accept.ParseAdd("text/event-stream");
+        message.Options.Set(OpenPipeResilienceHandler.StreamingOption, true);
+        if (requestOptions?.LogRequest is { } log)
+        {
+            message.Headers.TryAddWithoutValidation("op-log-request", log ? "true" : "false");
+        }
+
+        if (requestOptions?.Cache is { } cache)
+        {
+            message.Headers.TryAddWithoutValidation("op-cache", OpenPipeRequestOptions.CacheHeader(cache));
+        }
+
+        if (requestOptions?.TagsHeader is { } tags)
+        {
+            message.Headers.TryAddWithoutValidation("op-tags", tags);
+        }
+
+        if (requestOptions?.CriteriaHeader is { } criteria)
+        {
+            message.Headers.TryAddWithoutValidation("op-criteria", criteria);
+        }
+
+        PrepareRequest(_httpClient, message, url);
+        return message;
+    }
+
+    private async Task<HttpResponseMessage> SendStreamingAsync(HttpRequestMessage message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _httpClient.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            // Reached only with an HttpClient that lacks OpenPipeResilienceHandler.
+            throw new OpenPipeApiException($"The request failed: {e.Message}", 0, null, null, e);
+        }
+    }
+
+    private ChatCompletionChunk ReadChunk(string data, HttpResponseMessage response)
+    {
+        if (data.Contains("\"error\"", StringComparison.Ordinal) && OpenPipeApiException.ParseError(data) is { } error
+            && JObject.Parse(data).Property("choices") is null)
+        {
+            int status = error.AdditionalProperties.TryGetValue("status", out var s) && s is long l ? (int)l : (int)response.StatusCode;
+            throw new OpenPipeApiException("The stream sent an error event.", status, data, OpenPipeApiException.HeadersOf(response), error, null);
+        }
+
+        try
+        {
+            return JsonConvert.DeserializeObject<ChatCompletionChunk>(data, JsonSerializerSettings)
+                ?? throw new JsonSerializationException("The event's data was null.");
+        }
+        catch (JsonException e)
+        {
+            throw new OpenPipeApiException($"A stream event could not be read as a chat.completion.chunk: {e.Message}", (int)response.StatusCode, data, OpenPipeApiException.HeadersOf(response), e);
+        }
+    }
+}

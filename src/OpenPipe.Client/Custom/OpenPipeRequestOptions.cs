@@ -1,0 +1,34 @@
+// Adds: OpenPipeRequestOptions, OpenPipe's per-request options that travel as headers
+// (op-log-request, op-cache, op-tags, op-criteria), as one small object instead of a parameter list.
+
+using System.Collections.Generic;
+using Newtonsoft.Json;
+
+namespace OpenPipe.Client;
+
+/// <summary>OpenPipe's per-request options, sent as <c>op-*</c> headers. <c>store</c> and <c>metadata</c> go in the request body.</summary>
+public sealed class OpenPipeRequestOptions
+{
+    /// <summary>Whether OpenPipe logs this request (<c>op-log-request</c>); null keeps the project default.</summary>
+    public bool? LogRequest { get; set; }
+
+    /// <summary>How OpenPipe's cache serves this request (<c>op-cache</c>).</summary>
+    public CacheMode? Cache { get; set; }
+
+    /// <summary>Tags stored with the logged request (<c>op-tags</c>, sent as a JSON object).</summary>
+    public IDictionary<string, string>? Tags { get; set; }
+
+    /// <summary>Criterion ids to judge the completion with (<c>op-criteria</c>, sent as a JSON array).</summary>
+    public IList<string>? Criteria { get; set; }
+
+    internal string? TagsHeader => Tags is { Count: > 0 } ? JsonConvert.SerializeObject(Tags) : null;
+
+    internal string? CriteriaHeader => Criteria is { Count: > 0 } ? JsonConvert.SerializeObject(Criteria) : null;
+
+    internal static string CacheHeader(CacheMode mode) => mode switch
+    {
+        CacheMode.ReadOnly => "readOnly",
+        CacheMode.WriteOnly => "writeOnly",
+        _ => "readWrite",
+    };
+}

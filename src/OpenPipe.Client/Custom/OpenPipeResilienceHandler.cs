@@ -1,0 +1,134 @@
+// Adds: the HTTP pipeline under OpenPipeClient: retries with Polly.Core (exponential backoff with
+// jitter, Retry-After honoured up to a cap), a per-attempt network time-out, a fully read body for
+// non-streaming calls (so a connection that breaks mid-body is retried too), and the mapping of
+// every failure onto OpenPipeApiException.
+
+using System;
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace OpenPipe.Client;
+
+/// <summary>Retries, time-outs and error mapping for requests to the chat completions API.</summary>
+public sealed class OpenPipeResilienceHandler : DelegatingHandler
+{
+    /// <summary>Marks a request whose response body is a stream: it is not buffered, and not retried once its headers arrived.</summary>
+    public static readonly HttpRequestOptionsKey<bool> StreamingOption = new("OpenPipe.Streaming");
+
+    private readonly ResiliencePipeline<HttpResponseMessage> pipeline;
+
+    /// <summary>Creates the handler from the client's options.</summary>
+    /// <param name="options">The retry and time-out settings.</param>
+    public OpenPipeResilienceHandler(OpenPipeClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        pipeline = BuildPipeline(options);
+    }
+
+    /// <summary>Whether a status code is worth retrying: 408, 429, 500, 502, 503, 504.</summary>
+    /// <param name="status">The status code.</param>
+    /// <returns>True when transient.</returns>
+    public static bool IsTransient(HttpStatusCode status) => (int)status is 408 or 429 or 500 or 502 or 503 or 504;
+
+    /// <inheritdoc />
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        bool streaming = request.Options.TryGetValue(StreamingOption, out bool s) && s;
+        HttpResponseMessage response;
+        try
+        {
+            response = await pipeline.ExecuteAsync(
+                async token =>
+                {
+                    var attempt = await base.SendAsync(request, token).ConfigureAwait(false);
+                    if (!streaming || !attempt.IsSuccessStatusCode)
+                    {
+                        try
+                        {
+                            // Read the whole body inside the attempt: a break mid-body is a failed attempt.
+                            await attempt.Content.LoadIntoBufferAsync(token).ConfigureAwait(false);
+                        }
+                        catch
+                        {
+                            attempt.Dispose();
+                            throw;
+                        }
+                    }
+
+                    return attempt;
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (TimeoutRejectedException e)
+        {
+            throw new OpenPipeApiException($"No response within the network time-out of {e.Timeout.TotalSeconds:0.###} s (after retries).", 0, null, null, e);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
+        {
+            throw new OpenPipeApiException($"The request failed before a complete response arrived (after retries): {e.Message}", 0, null, null, e);
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            using (response)
+            {
+                throw await OpenPipeApiException.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return response;
+    }
+
+    private static ResiliencePipeline<HttpResponseMessage> BuildPipeline(OpenPipeClientOptions options)
+    {
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
+        if (options.MaxRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                MaxRetryAttempts = options.MaxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.RetryBaseDelay,
+                ShouldHandle = new PredicateBuilder<HttpResponseMessage>()
+                    .Handle<HttpRequestException>()
+                    .Handle<IOException>()
+                    .Handle<TimeoutRejectedException>()
+                    .HandleResult(r => IsTransient(r.StatusCode)),
+                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, options.MaxRetryAfter)),
+                OnRetry = args =>
+                {
+                    args.Outcome.Result?.Dispose();
+                    return default;
+                },
+            });
+        }
+
+        return builder.AddTimeout(options.NetworkTimeout).Build();
+    }
+
+    /// <summary>The server's Retry-After (seconds or an HTTP date), capped; null to use the backoff.</summary>
+    internal static TimeSpan? RetryAfter(HttpResponseMessage? response, TimeSpan cap)
+    {
+        var header = response?.Headers.RetryAfter;
+        TimeSpan? wait = header?.Delta ?? (header?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        if (wait is null)
+        {
+            return null;
+        }
+
+        return wait.Value < TimeSpan.Zero ? TimeSpan.Zero : wait.Value > cap ? cap : wait.Value;
+    }
+}

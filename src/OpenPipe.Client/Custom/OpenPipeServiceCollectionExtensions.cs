@@ -1,0 +1,35 @@
+// Adds: AddOpenPipeClient, which registers OpenPipeClient as a typed client of IHttpClientFactory
+// with the options pattern and the retry/time-out handler.
+
+using System;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OpenPipe.Client;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the OpenPipe client.</summary>
+public static class OpenPipeServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="IOpenPipeClient"/> and <see cref="OpenPipeClient"/> as a typed HttpClient
+    /// configured from <see cref="OpenPipeClientOptions"/>.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Sets the options; unset key and base URL fall back to OPENPIPE_API_KEY and OPENPIPE_BASE_URL.</param>
+    /// <returns>The HttpClient builder, to add handlers.</returns>
+    public static IHttpClientBuilder AddOpenPipeClient(this IServiceCollection services, Action<OpenPipeClientOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var optionsBuilder = services.AddOptions<OpenPipeClientOptions>();
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+
+        var builder = services.AddHttpClient<IOpenPipeClient, OpenPipeClient>(http => http.Timeout = System.Threading.Timeout.InfiniteTimeSpan)
+            .AddHttpMessageHandler(sp => new OpenPipeResilienceHandler(sp.GetRequiredService<IOptions<OpenPipeClientOptions>>().Value));
+        services.AddTransient(sp => (OpenPipeClient)sp.GetRequiredService<IOpenPipeClient>());
+        return builder;
+    }
+}
