@@ -23,7 +23,7 @@ public class OpenPipeApiException : Exception
     /// <param name="headers">The response headers.</param>
     /// <param name="innerException">The underlying exception, if any.</param>
     public OpenPipeApiException(string message, int statusCode, string? response, IReadOnlyDictionary<string, IEnumerable<string>>? headers, Exception? innerException)
-        : base(Compose(message, statusCode, ParseError(response)), innerException)
+        : base(Compose(message, response, ParseError(response)), innerException)
     {
         StatusCode = statusCode;
         Response = response;
@@ -39,7 +39,7 @@ public class OpenPipeApiException : Exception
     /// <param name="error">The parsed error body.</param>
     /// <param name="innerException">The underlying exception, if any.</param>
     public OpenPipeApiException(string message, int statusCode, string? response, IReadOnlyDictionary<string, IEnumerable<string>>? headers, ErrorResponse? error, Exception? innerException)
-        : base(Compose(message, statusCode, error), innerException)
+        : base(Compose(message, response, error), innerException)
     {
         StatusCode = statusCode;
         Response = response;
@@ -127,11 +127,13 @@ public class OpenPipeApiException : Exception
         return error;
     }
 
-    private static string Compose(string message, int statusCode, ErrorResponse? error)
+    private static string Compose(string message, string? response, ErrorResponse? error)
     {
         if (error is null || string.IsNullOrEmpty(error.Message))
         {
-            return message;
+            // Not an error body we know: show the start of whatever came.
+            return string.IsNullOrWhiteSpace(response) ? message
+                : $"{message} Body: {(response.Length > 300 ? response[..300] + "..." : response)}";
         }
 
         string issues = error.Issues is { Count: > 0 } list ? " Issues: " + string.Join("; ", list.Select(i => i.Message)) : string.Empty;
