@@ -473,45 +473,52 @@ namespace OpenPipe.Client
         public System.Collections.Generic.IList<ChatCompletionTool>? Tools { get; set; } = default!;
 
         /// <summary>
-        /// How many choices to generate.
+        /// How many choices to generate, 1 to 128.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("n", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.Range(1D, 128D)]
         public double? N { get; set; } = default!;
 
         /// <summary>
         /// The most tokens to generate (older name of `max_completion_tokens`).
         /// </summary>
         [Newtonsoft.Json.JsonProperty("max_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.Range(1D, double.MaxValue)]
         public double? MaxTokens { get; set; } = default!;
 
         /// <summary>
         /// The most tokens to generate, reasoning tokens included.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("max_completion_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.Range(1D, double.MaxValue)]
         public double? MaxCompletionTokens { get; set; } = default!;
 
         /// <summary>
         /// Sampling temperature, 0 to 2.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("temperature", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.Range(0D, 2D)]
         public double? Temperature { get; set; } = default!;
 
         /// <summary>
         /// Nucleus sampling probability mass, 0 to 1.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("top_p", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.Range(0D, 1D)]
         public double? TopP { get; set; } = default!;
 
         /// <summary>
         /// Penalty for tokens already present, -2 to 2.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("presence_penalty", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.Range(-2D, 2D)]
         public double? PresencePenalty { get; set; } = default!;
 
         /// <summary>
         /// Penalty proportional to token frequency, -2 to 2.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("frequency_penalty", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.Range(-2D, 2D)]
         public double? FrequencyPenalty { get; set; } = default!;
 
         /// <summary>
@@ -536,6 +543,7 @@ namespace OpenPipe.Client
         /// How many most likely tokens to return at each position, 0 to 20. Needs `logprobs`.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("top_logprobs", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.Range(0D, 20D)]
         public double? TopLogprobs { get; set; } = default!;
 
         /// <summary>

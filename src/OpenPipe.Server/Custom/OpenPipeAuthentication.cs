@@ -1,0 +1,170 @@
+// Adds: bearer authentication for the API: an ASP.NET Core authentication handler that reads
+// `Authorization: Bearer <key>`, asks a pluggable IOpenPipeKeyValidator, and answers a missing,
+// malformed or unknown key with 401, `WWW-Authenticate: Bearer` and the error body. The default
+// validator compares against configured keys in constant time. Keys are never logged; the caller
+// is known by a key id derived from a hash.
+
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace OpenPipe.Server;
+
+/// <summary>Who called: the validated key's id (never the key) and an optional display name.</summary>
+/// <param name="KeyId">A stable id of the key, safe to log and store.</param>
+/// <param name="Name">A display name, if the validator has one.</param>
+public sealed record OpenPipeCaller(string KeyId, string? Name = null)
+{
+    /// <summary>The claim type that carries <see cref="KeyId"/>.</summary>
+    public const string KeyIdClaim = "openpipe:key_id";
+
+    /// <summary>The id of a key: "key_" and the first 12 hex digits of its SHA-256.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>The id.</returns>
+    public static string KeyIdOf(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return "key_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
+    }
+}
+
+/// <summary>Decides whether an API key is valid; implement it to look keys up elsewhere.</summary>
+public interface IOpenPipeKeyValidator
+{
+    /// <summary>Validates a key.</summary>
+    /// <param name="apiKey">The key from the Authorization header.</param>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>The caller for a valid key; null for an unknown one.</returns>
+    ValueTask<OpenPipeCaller?> ValidateAsync(string apiKey, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Accepts the keys in <see cref="OpenPipeServerOptions.ApiKeys"/>, comparing in constant time.</summary>
+public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
+{
+    private readonly IOptionsMonitor<OpenPipeServerOptions> options;
+
+    /// <summary>Creates the validator.</summary>
+    /// <param name="options">The server options holding the keys.</param>
+    public ConfiguredKeyValidator(IOptionsMonitor<OpenPipeServerOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        this.options = options;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<OpenPipeCaller?> ValidateAsync(string apiKey, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(apiKey);
+        byte[] presented = SHA256.HashData(Encoding.UTF8.GetBytes(apiKey));
+        bool match = false;
+        foreach (string key in options.CurrentValue.ApiKeys)
+        {
+            // Hashes have one length, so the comparison time depends on neither key.
+            match |= CryptographicOperations.FixedTimeEquals(presented, SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        }
+
+        return ValueTask.FromResult(match ? new OpenPipeCaller(OpenPipeCaller.KeyIdOf(apiKey)) : null);
+    }
+}
+
+/// <summary>The names of the OpenPipe bearer scheme.</summary>
+public static class OpenPipeBearerDefaults
+{
+    /// <summary>The authentication scheme's name.</summary>
+    public const string AuthenticationScheme = "OpenPipeBearer";
+}
+
+/// <summary>Options of the OpenPipe bearer scheme (none beyond the framework's).</summary>
+public sealed class OpenPipeBearerOptions : AuthenticationSchemeOptions
+{
+}
+
+/// <summary>Authenticates <c>Authorization: Bearer &lt;key&gt;</c> through <see cref="IOpenPipeKeyValidator"/>.</summary>
+public sealed class OpenPipeBearerHandler : AuthenticationHandler<OpenPipeBearerOptions>
+{
+    private const string Prefix = "Bearer ";
+    private readonly IOpenPipeKeyValidator validator;
+
+    /// <summary>Creates the handler.</summary>
+    /// <param name="options">The scheme options.</param>
+    /// <param name="logger">The logger factory.</param>
+    /// <param name="encoder">The URL encoder.</param>
+    /// <param name="validator">The key validator.</param>
+    public OpenPipeBearerHandler(IOptionsMonitor<OpenPipeBearerOptions> options, ILoggerFactory logger, UrlEncoder encoder, IOpenPipeKeyValidator validator)
+        : base(options, logger, encoder)
+    {
+        this.validator = validator;
+    }
+
+    /// <inheritdoc />
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        string? header = Request.Headers.Authorization;
+        if (string.IsNullOrEmpty(header))
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (!header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return AuthenticateResult.Fail("The Authorization header must be 'Bearer <key>'.");
+        }
+
+        string key = header[Prefix.Length..].Trim();
+        if (key.Length == 0)
+        {
+            return AuthenticateResult.Fail("The bearer token is empty.");
+        }
+
+        var caller = await validator.ValidateAsync(key, Context.RequestAborted).ConfigureAwait(false);
+        if (caller is null)
+        {
+            return AuthenticateResult.Fail("The API key is not valid.");
+        }
+
+        var claims = new List<Claim> { new(OpenPipeCaller.KeyIdClaim, caller.KeyId), new(ClaimTypes.NameIdentifier, caller.KeyId) };
+        if (caller.Name is not null)
+        {
+            claims.Add(new Claim(ClaimTypes.Name, caller.Name));
+        }
+
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+    }
+
+    /// <inheritdoc />
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var result = await HandleAuthenticateOnceSafeAsync().ConfigureAwait(false);
+        string message = result.Failure?.Message ?? "Missing Authorization header: send 'Authorization: Bearer <key>'.";
+        Response.Headers.WWWAuthenticate = "Bearer";
+        await OpenPipeErrors.WriteAsync(Context, 401, message).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        OpenPipeErrors.WriteAsync(Context, 403, "This API key may not use this route.");
+}
+
+/// <summary>Reads the caller of the current request.</summary>
+public static class OpenPipeCallerExtensions
+{
+    /// <summary>The caller whose key authenticated <paramref name="user"/>, or null when anonymous.</summary>
+    /// <param name="user">The request's user.</param>
+    /// <returns>The caller.</returns>
+    public static OpenPipeCaller? GetOpenPipeCaller(this ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        string? id = user.FindFirst(OpenPipeCaller.KeyIdClaim)?.Value;
+        return id is null ? null : new OpenPipeCaller(id, user.FindFirst(ClaimTypes.Name)?.Value);
+    }
+}
