@@ -68,7 +68,14 @@ public static partial class OpenPipeErrors
     {
         ArgumentNullException.ThrowIfNull(modelState);
         var issues = new List<ErrorIssue>();
-        foreach (var (key, entry) in modelState.Where(e => e.Value?.Errors.Count > 0).OrderBy(e => e.Key, StringComparer.Ordinal))
+        var entries = modelState.Where(e => e.Value?.Errors.Count > 0).OrderBy(e => e.Key, StringComparer.Ordinal).ToList();
+        if (entries.Count > 1)
+        {
+            // "No value for body" only repeats the errors that made the body unreadable.
+            entries.RemoveAll(e => e.Key is "body" or "" or "$");
+        }
+
+        foreach (var (key, entry) in entries)
         {
             foreach (var error in entry!.Errors)
             {
@@ -114,7 +121,7 @@ public static partial class OpenPipeErrors
             parts.RemoveAt(0);
         }
 
-        if (RequiredProperty().Match(message) is { Success: true } match)
+        if (RequiredProperty().Match(message) is { Success: true } match && (parts.Count == 0 || parts[^1] != match.Groups[1].Value))
         {
             parts.Add(match.Groups[1].Value);
         }

@@ -1,0 +1,216 @@
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Threading.Tasks;
+using Newtonsoft.Json.Linq;
+using NUnit.Framework;
+
+namespace OpenPipe.Server.Tests;
+
+/// <summary>Request/response cases through the in-memory test server: bad input, auth, errors.</summary>
+[TestFixture]
+public sealed class RequestTests
+{
+    private const string Valid = """{"model":"m","messages":[{"role":"user","content":"hi there"}]}""";
+    private TestApp app = null!;
+    private HttpClient http = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        app = await TestApp.StartAsync();
+        http = app.CreateTestClient();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        http.Dispose();
+        await app.DisposeAsync();
+    }
+
+    private static HttpRequestMessage Post(string body, string? key = TestApp.GoodKey, string contentType = "application/json", string path = "/api/v1/chat/completions")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        if (key is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + key);
+        }
+
+        return request;
+    }
+
+    private async Task<(HttpStatusCode Status, JObject Body, HttpResponseMessage Response)> SendAsync(HttpRequestMessage request)
+    {
+        var response = await http.SendAsync(request);
+        string text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, JObject.Parse(text), response);
+    }
+
+    private static void AssertErrorShape(JObject body, string code)
+    {
+        Assert.That((string?)body["code"], Is.EqualTo(code));
+        Assert.That((string?)body["message"], Is.Not.Empty);
+        Assert.That((string?)body["error"]!["code"], Is.EqualTo(code), "the OpenAI-style error object carries the same code");
+        Assert.That((string?)body["error"]!["message"], Is.EqualTo((string?)body["message"]));
+    }
+
+    private static string[][] IssuePaths(JObject body) =>
+        body["issues"]!.Select(i => i["path"]!.Select(p => (string)p!).ToArray()).ToArray();
+
+    [Test]
+    public async Task Post_ValidRequest_Returns200WithTheCompletionAndTheCallersKeyId()
+    {
+        // Act
+        var (status, body, response) = await SendAsync(Post(Valid));
+
+        // Assert
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/json"));
+        Assert.That((string?)body["choices"]![0]!["message"]!["content"], Is.EqualTo("echo: hi there"));
+        Assert.That((string?)body["key_id"], Is.EqualTo(OpenPipeCaller.KeyIdOf(TestApp.GoodKey)));
+        Assert.That(body["choices"]![0]!["logprobs"], Is.Null, "unset optional fields are left out");
+    }
+
+    [Test]
+    public async Task Post_MalformedJson_Returns400()
+    {
+        var (status, body, _) = await SendAsync(Post("""{"model": "m", "messages": [""" ));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
+        AssertErrorShape(body, "BAD_REQUEST");
+    }
+
+    [Test]
+    public async Task Post_MissingModelAndMessages_Returns400NamingBothFields()
+    {
+        var (status, body, _) = await SendAsync(Post("""{"temperature": 1}"""));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
+        AssertErrorShape(body, "BAD_REQUEST");
+        var paths = IssuePaths(body).Select(p => string.Join('.', p)).ToList();
+        Assert.That(paths, Is.EquivalentTo(new[] { "model", "messages" }));
+    }
+
+    [Test]
+    public async Task Post_WrongType_Returns400NamingTheField()
+    {
+        var (status, body, _) = await SendAsync(Post("""{"model":"m","messages":[{"role":"user","content":"x"}],"temperature":"hot"}"""));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(IssuePaths(body).Select(p => string.Join('.', p)), Does.Contain("temperature"));
+    }
+
+    [TestCase("temperature", "3")]
+    [TestCase("temperature", "-0.1")]
+    [TestCase("top_p", "1.5")]
+    [TestCase("n", "0")]
+    [TestCase("presence_penalty", "-2.5")]
+    [TestCase("frequency_penalty", "2.5")]
+    [TestCase("top_logprobs", "21")]
+    public async Task Post_OutOfRangeValue_Returns400NamingTheField(string field, string value)
+    {
+        var (status, body, _) = await SendAsync(Post($$"""{"model":"m","messages":[{"role":"user","content":"x"}],"{{field}}":{{value}}}"""));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
+        AssertErrorShape(body, "BAD_REQUEST");
+        Assert.That(IssuePaths(body).Select(p => string.Join('.', p)), Does.Contain(field));
+    }
+
+    [Test]
+    public async Task Post_UnknownRole_Returns400NamingTheMessagesRole()
+    {
+        var (status, body, _) = await SendAsync(Post("""{"model":"m","messages":[{"role":"user","content":"a"},{"role":"moderator","content":"b"}]}"""));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(IssuePaths(body).Select(p => string.Join('.', p)), Does.Contain("messages.1.role"));
+        Assert.That((string?)body["message"], Does.Contain("moderator"));
+    }
+
+    [Test]
+    public async Task Post_BodyOverTheLimit_Returns413()
+    {
+        string big = new('x', 40 * 1024);
+        var (status, body, _) = await SendAsync(Post($$"""{"model":"m","messages":[{"role":"user","content":"{{big}}"}]}"""));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
+        AssertErrorShape(body, "PAYLOAD_TOO_LARGE");
+    }
+
+    [Test]
+    public async Task Post_WrongContentType_Returns415()
+    {
+        var (status, body, _) = await SendAsync(Post(Valid, contentType: "text/plain"));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.UnsupportedMediaType));
+        AssertErrorShape(body, "UNSUPPORTED_MEDIA_TYPE");
+    }
+
+    [Test]
+    public async Task Post_UnknownRoute_Returns404InTheSameShape()
+    {
+        var (status, body, _) = await SendAsync(Post(Valid, path: "/api/v1/completions"));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.NotFound));
+        AssertErrorShape(body, "NOT_FOUND");
+    }
+
+    [Test]
+    public async Task Get_TheRoute_Returns405InTheSameShape()
+    {
+        var (status, body, _) = await SendAsync(new HttpRequestMessage(HttpMethod.Get, "/api/v1/chat/completions"));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.MethodNotAllowed));
+        AssertErrorShape(body, "METHOD_NOT_SUPPORTED");
+    }
+
+    [Test]
+    public async Task Post_ImplementationThrows_Returns500WithoutDetailsAndLogsThem()
+    {
+        var (status, body, _) = await SendAsync(Post("""{"model":"explode","messages":[{"role":"user","content":"x"}]}"""));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.InternalServerError));
+        AssertErrorShape(body, "INTERNAL_SERVER_ERROR");
+        Assert.That(body.ToString(), Does.Not.Contain("secret internal detail"));
+        Assert.That(body.ToString(), Does.Not.Contain(" at "), "no stack trace");
+        Assert.That(app.Logs.Lines.Any(l => l.Contains("secret internal detail 42", System.StringComparison.Ordinal)), Is.True, "the details went to the log");
+    }
+
+    [TestCase(null, Description = "no Authorization header")]
+    [TestCase("Basic dXNlcjpwYXNz", Description = "wrong scheme")]
+    [TestCase("Bearer ", Description = "empty token")]
+    [TestCase("Bearer sk-unknown-key-999", Description = "unknown key")]
+    public async Task Post_BadCredentials_Returns401WithChallengeAndErrorBody(string? authorization)
+    {
+        // Arrange
+        var request = Post(Valid, key: null);
+        if (authorization is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        // Act
+        var (status, body, response) = await SendAsync(request);
+
+        // Assert
+        Assert.That(status, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(response.Headers.WwwAuthenticate.Single().Scheme, Is.EqualTo("Bearer"));
+        AssertErrorShape(body, "UNAUTHORIZED");
+        Assert.That((string?)body["error"]!["type"], Is.EqualTo("authentication_error"));
+        Assert.That(app.Logs.Lines.Any(l => l.Contains("sk-unknown-key-999", System.StringComparison.Ordinal) || l.Contains(TestApp.GoodKey, System.StringComparison.Ordinal)), Is.False, "keys never reach the logs");
+    }
+
+    [Test]
+    public async Task Post_SecondConfiguredKey_IsAcceptedAndIdentifiedSeparately()
+    {
+        var (status, body, _) = await SendAsync(Post(Valid, key: "sk-other-key"));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((string?)body["key_id"], Is.EqualTo(OpenPipeCaller.KeyIdOf("sk-other-key")));
+        Assert.That((string?)body["key_id"], Is.Not.EqualTo(OpenPipeCaller.KeyIdOf(TestApp.GoodKey)));
+    }
+
+    [Test]
+    public async Task Post_OpHeaders_ReachTheImplementation()
+    {
+        var request = Post(Valid);
+        request.Headers.Add("op-tags", """{"prompt_id":"p1"}""");
+        request.Headers.Add("op-log-request", "true");
+        request.Headers.Add("op-cache", "readOnly");
+        var (status, _, _) = await SendAsync(request);
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(app.Probe.LastTags, Is.EqualTo("""{"prompt_id":"p1"}"""));
+    }
+}
