@@ -14,11 +14,19 @@ public sealed class StreamProbe
 {
     public TimeSpan ChunkDelay { get; set; } = TimeSpan.FromMilliseconds(150);
 
-    public TaskCompletionSource ProducerCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource ProducerCancelled { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public TaskCompletionSource ProducerFinished { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource ProducerFinished { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int ChunksProduced;
+
+    /// <summary>Forgets what earlier requests did.</summary>
+    public void Reset()
+    {
+        ProducerCancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        ProducerFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        ChunksProduced = 0;
+    }
 
     public string? LastKeyId { get; set; }
 
