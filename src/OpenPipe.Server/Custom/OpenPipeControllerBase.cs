@@ -53,6 +53,46 @@ public abstract class OpenPipeControllerBase : ControllerBase
     /// <returns>The result.</returns>
     protected static ChatCompletionStreamResult StreamChunks(Func<CancellationToken, IAsyncEnumerable<ChatCompletionChunk>> producer) => new(producer);
 
+    /// <summary>
+    /// Starts <paramref name="chunks"/> and waits for its first chunk before committing to a 200
+    /// stream, so a failure before any chunk (an upstream error status, say) surfaces here as an
+    /// exception the action can still turn into an ordinary error response.
+    /// </summary>
+    /// <param name="chunks">The chunks; enumerated with the request's <c>RequestAborted</c> token.</param>
+    /// <returns>The stream result, which replays the first chunk and continues with the rest.</returns>
+    protected async Task<ChatCompletionStreamResult> StartStreamAsync(IAsyncEnumerable<ChatCompletionChunk> chunks)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
+        IAsyncEnumerator<ChatCompletionChunk> enumerator = chunks.GetAsyncEnumerator(HttpContext.RequestAborted);
+        bool hasFirst;
+        try
+        {
+            hasFirst = await enumerator.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            await enumerator.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return new ChatCompletionStreamResult(_ => Continue(enumerator, hasFirst));
+    }
+
+    private static async IAsyncEnumerable<ChatCompletionChunk> Continue(IAsyncEnumerator<ChatCompletionChunk> started, bool hasFirst)
+    {
+        try
+        {
+            for (bool has = hasFirst; has; has = await started.MoveNextAsync().ConfigureAwait(false))
+            {
+                yield return started.Current;
+            }
+        }
+        finally
+        {
+            await started.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Answers with an error in the API's shape.</summary>
     /// <param name="status">The HTTP status code.</param>
     /// <param name="message">What went wrong.</param>

@@ -1,0 +1,74 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net.Http;
+using Microsoft.Extensions.Options;
+using OpenPipe.Client;
+
+namespace OpenPipe.Gateway.Backends;
+
+/// <summary>Chooses the backend for a model, as <see cref="GatewayOptions.Routes"/> say.</summary>
+public sealed class BackendRouter
+{
+    private readonly Dictionary<string, IChatBackend> backends = new(StringComparer.Ordinal);
+    private readonly GatewayOptions options;
+
+    /// <summary>Creates the router and one client per configured upstream.</summary>
+    /// <param name="options">The gateway options.</param>
+    /// <param name="echo">The embedded backend.</param>
+    /// <param name="httpClientFactory">Makes the upstreams' HttpClients (named <c>upstream:NAME</c>).</param>
+    public BackendRouter(IOptions<GatewayOptions> options, EchoBackend echo, IHttpClientFactory httpClientFactory)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(httpClientFactory);
+        this.options = options.Value;
+        backends[echo.Name] = echo;
+        foreach (var (name, upstream) in this.options.Upstreams)
+        {
+            var clientOptions = UpstreamClientOptions(upstream, name);
+            var client = new OpenPipeClient(httpClientFactory.CreateClient(HttpClientName(name)), Options.Create(clientOptions));
+            backends[name] = new UpstreamBackend(name, client);
+        }
+
+        foreach (string target in this.options.Routes.Select(r => r.Backend).Append(this.options.DefaultBackend).Where(t => !backends.ContainsKey(t)))
+        {
+            throw new OptionsValidationException(GatewayOptions.SectionName, typeof(GatewayOptions),
+                [$"Backend '{target}' is named in Gateway:Routes or Gateway:DefaultBackend but is neither 'echo' nor an entry of Gateway:Upstreams."]);
+        }
+    }
+
+    /// <summary>The HttpClient name of an upstream.</summary>
+    /// <param name="upstream">The upstream's name.</param>
+    /// <returns>The name.</returns>
+    public static string HttpClientName(string upstream) => "upstream:" + upstream;
+
+    /// <summary>The client options of an upstream.</summary>
+    /// <param name="upstream">The upstream.</param>
+    /// <param name="name">Its name, for errors.</param>
+    /// <returns>The options.</returns>
+    public static OpenPipeClientOptions UpstreamClientOptions(UpstreamOptions upstream, string name)
+    {
+        ArgumentNullException.ThrowIfNull(upstream);
+        return new OpenPipeClientOptions
+        {
+            BaseUrl = upstream.BaseUrl ?? throw new OptionsValidationException(GatewayOptions.SectionName, typeof(GatewayOptions), [$"Gateway:Upstreams:{name}:BaseUrl is required."]),
+            ApiKey = string.IsNullOrEmpty(upstream.ApiKey) ? "none" : upstream.ApiKey,
+            MaxRetries = upstream.MaxRetries,
+            NetworkTimeout = upstream.NetworkTimeout,
+        };
+    }
+
+    /// <summary>The backend for <paramref name="model"/>: an exact entry, else the longest matching prefix entry, else the default.</summary>
+    /// <param name="model">The requested model.</param>
+    /// <returns>The backend.</returns>
+    public IChatBackend For(string model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var exact = options.Routes.FirstOrDefault(r => r.Model == model);
+        var prefix = options.Routes
+            .Where(r => r.Model.EndsWith('*') && model.StartsWith(r.Model[..^1], StringComparison.Ordinal))
+            .OrderByDescending(r => r.Model.Length)
+            .FirstOrDefault();
+        return backends[(exact ?? prefix)?.Backend ?? options.DefaultBackend];
+    }
+}

@@ -1,0 +1,52 @@
+using System;
+
+namespace OpenPipe.Gateway.RequestLog;
+
+/// <summary>One logged request, as written to the <c>request_log</c> table.</summary>
+public sealed record RequestLogEntry
+{
+    /// <summary>When the request arrived.</summary>
+    public required DateTimeOffset ReceivedAt { get; init; }
+
+    /// <summary>The id of the API key that made it (never the key).</summary>
+    public required string KeyId { get; init; }
+
+    /// <summary>The requested model.</summary>
+    public required string Model { get; init; }
+
+    /// <summary>The backend that answered.</summary>
+    public required string Backend { get; init; }
+
+    /// <summary>Whether the answer was streamed.</summary>
+    public bool Stream { get; init; }
+
+    /// <summary>The HTTP status answered (499 when the client left mid-stream).</summary>
+    public int Status { get; init; }
+
+    /// <summary>The error message, when the request failed.</summary>
+    public string? Error { get; init; }
+
+    /// <summary>Time to the last byte, in milliseconds.</summary>
+    public double LatencyMs { get; init; }
+
+    /// <summary>Prompt tokens, when known.</summary>
+    public long? PromptTokens { get; init; }
+
+    /// <summary>Completion tokens, when known.</summary>
+    public long? CompletionTokens { get; init; }
+
+    /// <summary>Total tokens, when known.</summary>
+    public long? TotalTokens { get; init; }
+
+    /// <summary>The request body, as JSON.</summary>
+    public required string RequestJson { get; init; }
+
+    /// <summary>The completion (a stream merged into one), as JSON; null when it failed.</summary>
+    public string? ResponseJson { get; init; }
+
+    /// <summary>The request's <c>metadata</c>, as JSON.</summary>
+    public string? MetadataJson { get; init; }
+
+    /// <summary>The <c>op-tags</c> header, as sent.</summary>
+    public string? Tags { get; init; }
+}
