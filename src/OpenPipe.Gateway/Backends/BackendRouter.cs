@@ -8,25 +8,30 @@ using OpenPipe.Client;
 namespace OpenPipe.Gateway.Backends;
 
 /// <summary>Chooses the backend for a model, as <see cref="GatewayOptions.Routes"/> say.</summary>
-public sealed class BackendRouter
+public sealed class BackendRouter : IDisposable
 {
     private readonly Dictionary<string, IChatBackend> backends = new(StringComparer.Ordinal);
     private readonly GatewayOptions options;
+    private readonly List<HttpClient> httpClients = [];
 
     /// <summary>Creates the router and one client per configured upstream.</summary>
     /// <param name="options">The gateway options.</param>
     /// <param name="echo">The embedded backend.</param>
-    /// <param name="httpClientFactory">Makes the upstreams' HttpClients (named <c>upstream:NAME</c>).</param>
-    public BackendRouter(IOptions<GatewayOptions> options, EchoBackend echo, IHttpClientFactory httpClientFactory)
+    /// <param name="handlers">Makes the upstreams' inner HTTP handlers (named <c>upstream:NAME</c>), under the kit's retry handler.</param>
+    public BackendRouter(IOptions<GatewayOptions> options, EchoBackend echo, IHttpMessageHandlerFactory handlers)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(httpClientFactory);
+        ArgumentNullException.ThrowIfNull(echo);
+        ArgumentNullException.ThrowIfNull(handlers);
         this.options = options.Value;
         backends[echo.Name] = echo;
         foreach (var (name, upstream) in this.options.Upstreams)
         {
             var clientOptions = UpstreamClientOptions(upstream, name);
-            var client = new OpenPipeClient(httpClientFactory.CreateClient(HttpClientName(name)), Options.Create(clientOptions));
+            var pipeline = new OpenPipeResilienceHandler(clientOptions) { InnerHandler = handlers.CreateHandler(HttpClientName(name)) };
+            var http = new HttpClient(pipeline) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+            httpClients.Add(http);
+            var client = new OpenPipeClient(http, Options.Create(clientOptions));
             backends[name] = new UpstreamBackend(name, client);
         }
 
@@ -36,6 +41,9 @@ public sealed class BackendRouter
                 [$"Backend '{target}' is named in Gateway:Routes or Gateway:DefaultBackend but is neither 'echo' nor an entry of Gateway:Upstreams."]);
         }
     }
+
+    /// <summary>Disposes the upstream clients.</summary>
+    public void Dispose() => httpClients.ForEach(c => c.Dispose());
 
     /// <summary>The HttpClient name of an upstream.</summary>
     /// <param name="upstream">The upstream's name.</param>

@@ -1,0 +1,36 @@
+using System;
+using System.Linq;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using OpenPipe.Server;
+
+namespace OpenPipe.Gateway;
+
+/// <summary>
+/// The gateway's API keys: <c>OpenPipe:Server:ApiKeys</c> in configuration and
+/// <c>OPENPIPE_GATEWAY_API_KEYS</c> (comma-separated). With none, a random key for this run,
+/// printed once to the console (never to the logs), so a first run works and is still closed.
+/// </summary>
+internal sealed class GatewayKeySetup(IConfiguration configuration) : IConfigureOptions<OpenPipeServerOptions>
+{
+    public const string EnvironmentVariable = "OPENPIPE_GATEWAY_API_KEYS";
+
+    public void Configure(OpenPipeServerOptions options)
+    {
+        configuration.GetSection(OpenPipeServerOptions.SectionName).Bind(options);
+        foreach (string key in (configuration[EnvironmentVariable] ?? string.Empty)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(k => !options.ApiKeys.Contains(k)))
+        {
+            options.ApiKeys.Add(key);
+        }
+
+        if (options.ApiKeys.Count == 0)
+        {
+            string generated = "opk_local_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            options.ApiKeys.Add(generated);
+            Console.WriteLine($"OpenPipe gateway: no API keys configured ({EnvironmentVariable} or {OpenPipeServerOptions.SectionName}:ApiKeys); this run accepts: {generated}");
+        }
+    }
+}
