@@ -16,6 +16,14 @@ internal sealed class GatewayKeySetup(IConfiguration configuration) : IConfigure
 {
     public const string EnvironmentVariable = "OPENPIPE_GATEWAY_API_KEYS";
 
+    // One key per app, whichever options cache asks first; printed when made.
+    private readonly Lazy<string> generated = new(() =>
+    {
+        string key = "opk_local_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        Console.WriteLine($"OpenPipe gateway: no API keys configured ({EnvironmentVariable} or {OpenPipeServerOptions.SectionName}:ApiKeys); this run accepts: {key}");
+        return key;
+    });
+
     public void Configure(OpenPipeServerOptions options)
     {
         configuration.GetSection(OpenPipeServerOptions.SectionName).Bind(options);
@@ -28,9 +36,7 @@ internal sealed class GatewayKeySetup(IConfiguration configuration) : IConfigure
 
         if (options.ApiKeys.Count == 0)
         {
-            string generated = "opk_local_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            options.ApiKeys.Add(generated);
-            Console.WriteLine($"OpenPipe gateway: no API keys configured ({EnvironmentVariable} or {OpenPipeServerOptions.SectionName}:ApiKeys); this run accepts: {generated}");
+            options.ApiKeys.Add(generated.Value);
         }
     }
 }

@@ -31,6 +31,9 @@ builder.Services.AddSingleton<SqliteRequestLogWriter>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<SqliteRequestLogWriter>());
 
 var app = builder.Build();
+
+// Resolve the keys now, so a generated one is printed at start rather than at the first request.
+_ = app.Services.GetRequiredService<IOptionsMonitor<OpenPipeServerOptions>>().CurrentValue;
 app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
 app.UseOpenPipeServer();
 app.Run();

@@ -1,0 +1,148 @@
+using Microsoft.Extensions.DependencyInjection;
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Newtonsoft.Json.Linq;
+using NUnit.Framework;
+using OpenPipe.Client;
+using OpenPipe.Gateway.RequestLog;
+using OpenPipe.Server;
+
+namespace OpenPipe.Gateway.Tests;
+
+/// <summary>Requests that ask to be stored land in SQLite; others do not; shutdown drains the queue.</summary>
+[TestFixture]
+public sealed class RequestLogTests
+{
+    private static ChatCompletionRequest Request(string text, bool? store = null) => new()
+    {
+        Model = "echo",
+        Messages = [new UserMessage { Content = text }],
+        Store = store,
+        Metadata = store == true ? new Dictionary<string, string> { ["prompt_id"] = "p-1" } : null,
+    };
+
+    [Test]
+    public async Task Post_StoreTrue_WritesOneRowWithEveryField()
+    {
+        // Arrange
+        using var factory = new GatewayFactory(new Uri("http://127.0.0.1:9/v1"));
+        using var client = factory.CreateOpenPipeClient();
+
+        // Act
+        await client.CreateChatCompletionAsync(Request("log me please", store: true),
+            new OpenPipeRequestOptions { Tags = new Dictionary<string, string> { ["team"] = "search" } });
+        var rows = await factory.WaitForRowsAsync(1);
+
+        // Assert
+        var row = rows.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(row["key_id"], Is.EqualTo(OpenPipeCaller.KeyIdOf(GatewayFactory.Key)));
+            Assert.That(row["key_id"], Is.Not.EqualTo(GatewayFactory.Key));
+            Assert.That(row["model"], Is.EqualTo("echo"));
+            Assert.That(row["backend"], Is.EqualTo("echo"));
+            Assert.That(row["stream"], Is.EqualTo(0L));
+            Assert.That(row["status"], Is.EqualTo(200L));
+            Assert.That(row["error"], Is.Null);
+            Assert.That((double)row["latency_ms"]!, Is.GreaterThan(0));
+            Assert.That(row["prompt_tokens"], Is.EqualTo(3L));
+            Assert.That(row["completion_tokens"], Is.EqualTo(3L));
+            Assert.That(row["total_tokens"], Is.EqualTo(6L));
+            Assert.That((string?)JObject.Parse((string)row["request_json"]!)["messages"]![0]!["content"], Is.EqualTo("log me please"));
+            Assert.That((string?)JObject.Parse((string)row["response_json"]!)["choices"]![0]!["message"]!["content"], Is.EqualTo("log me please"));
+            Assert.That(JObject.Parse((string)row["metadata_json"]!)["prompt_id"]!.ToString(), Is.EqualTo("p-1"));
+            Assert.That(JObject.Parse((string)row["tags"]!)["team"]!.ToString(), Is.EqualTo("search"));
+            Assert.That(DateTimeOffset.Parse((string)row["received_at"]!, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(DateTimeOffset.UtcNow.AddMinutes(-5)));
+        });
+    }
+
+    [Test]
+    public async Task Post_NoFlag_WritesNothingButTheHeaderFlagDoes()
+    {
+        // Arrange
+        using var factory = new GatewayFactory(new Uri("http://127.0.0.1:9/v1"));
+        using var client = factory.CreateOpenPipeClient();
+
+        // Act: an unflagged request, then one flagged by op-log-request (the queue keeps order).
+        await client.CreateChatCompletionAsync(Request("not logged"));
+        await client.CreateChatCompletionAsync(Request("logged by header"), new OpenPipeRequestOptions { LogRequest = true });
+        var rows = await factory.WaitForRowsAsync(1);
+        await Task.Delay(300);
+        rows = await factory.RowsAsync();
+
+        // Assert
+        Assert.That(rows, Has.Count.EqualTo(1));
+        Assert.That((string)rows[0]["request_json"]!, Does.Contain("logged by header"));
+    }
+
+    [Test]
+    public async Task Stream_StoreTrue_IsLoggedOnceWithItsMergedContent()
+    {
+        // Arrange
+        using var factory = new GatewayFactory(new Uri("http://127.0.0.1:9/v1"));
+        using var client = factory.CreateOpenPipeClient();
+
+        // Act
+        await client.CreateChatCompletionStreamingAsync(Request("streamed words here", store: true)).ToChatCompletionAsync();
+        await factory.WaitForRowsAsync(1);
+        await Task.Delay(300);
+        var rows = await factory.RowsAsync();
+
+        // Assert
+        Assert.That(rows, Has.Count.EqualTo(1));
+        Assert.That(rows[0]["stream"], Is.EqualTo(1L));
+        Assert.That((string?)JObject.Parse((string)rows[0]["response_json"]!)["choices"]![0]!["message"]!["content"], Is.EqualTo("streamed words here"));
+    }
+
+    [Test]
+    public async Task Shutdown_WithEntriesQueued_DrainsThemAll()
+    {
+        // Arrange
+        var factory = new GatewayFactory(new Uri("http://127.0.0.1:9/v1"));
+        using (var client = factory.CreateOpenPipeClient())
+        {
+            await Task.WhenAll(Enumerable.Range(0, 40).Select(i => client.CreateChatCompletionAsync(Request("entry " + i, store: true))));
+        }
+
+        // Act: stop the host at once; the writer must drain the queue before it stops.
+        await factory.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().StopApplicationAndWaitAsync();
+
+        // Assert: no waiting for the writer here, the stopped host has written everything.
+        Assert.That(await factory.RowsAsync(), Has.Count.EqualTo(40));
+        await factory.DisposeAsync();
+    }
+
+    [Test]
+    public void TryEnqueue_QueueFull_DropsAndCountsWithoutWaiting()
+    {
+        // Arrange: capacity 1 and no writer.
+        var options = Options.Create(new GatewayOptions());
+        options.Value.RequestLog.QueueCapacity = 1;
+        var queue = new RequestLogQueue(options, NullLogger<RequestLogQueue>.Instance);
+        RequestLogEntry Entry() => new() { ReceivedAt = DateTimeOffset.UtcNow, KeyId = "k", Model = "m", Backend = "echo", RequestJson = "{}" };
+
+        // Act
+        bool first = queue.TryEnqueue(Entry());
+        bool second = queue.TryEnqueue(Entry());
+
+        // Assert
+        Assert.That(first, Is.True);
+        Assert.That(second, Is.False);
+        Assert.That(queue.Dropped, Is.EqualTo(1));
+    }
+}
+
+internal static class HostExtensions
+{
+    public static async Task StopApplicationAndWaitAsync(this Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime)
+    {
+        var stopped = new TaskCompletionSource();
+        using var registration = lifetime.ApplicationStopped.Register(() => stopped.TrySetResult());
+        lifetime.StopApplication();
+        await stopped.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+}

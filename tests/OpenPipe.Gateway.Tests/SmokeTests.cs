@@ -1,0 +1,120 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading.Tasks;
+using NUnit.Framework;
+using OpenPipe.Client;
+using OpenPipe.Client.Tests.Support;
+
+namespace OpenPipe.Gateway.Tests;
+
+/// <summary>The README's main command, run as a process, answers a request with no setup.</summary>
+[TestFixture]
+[NonParallelizable]
+public sealed partial class SmokeTests
+{
+    [Test]
+    public async Task DotnetRunGateway_FirstRunWithNoKeys_PrintsAKeyAndAnswersWithIt()
+    {
+        // Arrange: the README's command (already built by this test project), on a free port, with no keys configured.
+        int port = FreePort();
+        string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        string database = Path.Combine(Path.GetTempPath(), $"openpipe-smoke-{Guid.NewGuid():N}.db");
+        var info = new ProcessStartInfo("dotnet", $"run --no-build -c {configuration} --project src/OpenPipe.Gateway -- --urls http://127.0.0.1:{port}")
+        {
+            WorkingDirectory = Repo.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment.Remove("OPENPIPE_GATEWAY_API_KEYS");
+        info.Environment["Gateway__RequestLog__Path"] = database;
+        using var process = Process.Start(info)!;
+        var output = new StringBuilder();
+        var keySeen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            lock (output)
+            {
+                output.AppendLine(e.Data);
+            }
+
+            if (e.Data is not null && GeneratedKey().Match(e.Data) is { Success: true } match)
+            {
+                keySeen.TrySetResult(match.Value);
+            }
+        };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        try
+        {
+            // Act
+            string key = await keySeen.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            using var http = new HttpClient();
+            await WaitHealthyAsync(http, port, process, output);
+            using var client = new OpenPipeClient(new OpenPipeClientOptions { ApiKey = key, BaseUrl = new Uri($"http://127.0.0.1:{port}/api/v1") });
+            var completion = await client.CreateChatCompletionAsync(new ChatCompletionRequest
+            {
+                Model = "echo",
+                Messages = [new UserMessage { Content = "smoke test" }],
+            });
+
+            // Assert
+            Assert.That(completion.Choices[0].Message.Content, Is.EqualTo("smoke test"));
+            lock (output)
+            {
+                Assert.That(Regex.Matches(output.ToString(), "this run accepts"), Has.Count.EqualTo(1), "the key is printed once");
+            }
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            foreach (string file in new[] { database, database + "-wal", database + "-shm" })
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    private static async Task WaitHealthyAsync(HttpClient http, int port, Process process, StringBuilder output)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            Assert.That(process.HasExited, Is.False, () => "the gateway exited:\n" + output);
+            try
+            {
+                if ((await http.GetAsync($"http://127.0.0.1:{port}/healthz")).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail("/healthz did not answer within 60 s:\n" + output);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [GeneratedRegex("opk_local_[0-9a-f]{32}")]
+    private static partial Regex GeneratedKey();
+}
