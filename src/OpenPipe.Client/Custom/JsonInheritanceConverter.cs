@@ -12,6 +12,7 @@ using System.Linq;
 using System.Reflection;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
+using Newtonsoft.Json.Serialization;
 
 namespace OpenPipe.Client;
 
@@ -34,9 +35,7 @@ internal sealed class JsonInheritanceAttribute : Attribute
 public sealed class JsonInheritanceConverter : JsonConverter
 {
     private static readonly ConcurrentDictionary<Type, Dictionary<string, Type>> SubtypesByBase = new();
-
-    [ThreadStatic]
-    private static bool writingInner;
+    private static readonly ConcurrentDictionary<Type, string?> DiscriminatorByType = new();
 
     private readonly string discriminator;
 
@@ -53,32 +52,20 @@ public sealed class JsonInheritanceConverter : JsonConverter
     /// <inheritdoc />
     public override bool CanConvert(Type objectType) => true;
 
-    /// <inheritdoc />
-    /// <remarks>False once, while the converter itself writes the object's properties.</remarks>
-    public override bool CanWrite
-    {
-        get
-        {
-            if (writingInner)
-            {
-                writingInner = false;
-                return false;
-            }
-
-            return true;
-        }
-    }
-
     /// <summary>The discriminator value written for <paramref name="type"/>, or null for the base class.</summary>
     /// <param name="type">A class of the union.</param>
     /// <returns>The discriminator value.</returns>
     public static string? GetDiscriminatorValue(Type type)
     {
         ArgumentNullException.ThrowIfNull(type);
-        return type.GetCustomAttributes<JsonInheritanceAttribute>(inherit: true).FirstOrDefault(a => a.Type == type)?.Key;
+        return DiscriminatorByType.GetOrAdd(type, t => t.GetCustomAttributes<JsonInheritanceAttribute>(inherit: true).FirstOrDefault(a => a.Type == t)?.Key);
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Writes the discriminator first, then the object's properties from its Newtonsoft contract
+    /// (honouring each property's null handling and converters), then its extension data.
+    /// </remarks>
     public override void WriteJson(JsonWriter writer, object? value, JsonSerializer serializer)
     {
         ArgumentNullException.ThrowIfNull(writer);
@@ -89,25 +76,56 @@ public sealed class JsonInheritanceConverter : JsonConverter
             return;
         }
 
-        JObject json;
-        writingInner = true;
-        try
-        {
-            json = JObject.FromObject(value, serializer);
-        }
-        finally
-        {
-            writingInner = false;
-        }
-
+        var contract = (JsonObjectContract)serializer.ContractResolver.ResolveContract(value.GetType());
+        writer.WriteStartObject();
         string? key = GetDiscriminatorValue(value.GetType());
         if (key is not null)
         {
-            json.Remove(discriminator);
-            json.AddFirst(new JProperty(discriminator, key));
+            writer.WritePropertyName(discriminator);
+            writer.WriteValue(key);
         }
 
-        json.WriteTo(writer);
+        foreach (var property in contract.Properties)
+        {
+            if (property.Ignored || !property.Readable || property.ValueProvider is null
+                || (property.ShouldSerialize is not null && !property.ShouldSerialize(value)))
+            {
+                continue;
+            }
+
+            object? propertyValue = property.ValueProvider.GetValue(value);
+            if (propertyValue is null && (property.NullValueHandling ?? serializer.NullValueHandling) == NullValueHandling.Ignore)
+            {
+                continue;
+            }
+
+            writer.WritePropertyName(property.PropertyName!);
+            if (property.Converter is { CanWrite: true } converter)
+            {
+                converter.WriteJson(writer, propertyValue, serializer);
+            }
+            else
+            {
+                serializer.Serialize(writer, propertyValue);
+            }
+        }
+
+        if (contract.ExtensionDataGetter?.Invoke(value) is { } extensionData)
+        {
+            foreach (KeyValuePair<object, object> pair in extensionData)
+            {
+                string propertyName = pair.Key?.ToString() ?? string.Empty;
+                if (key is not null && propertyName == discriminator)
+                {
+                    continue;
+                }
+
+                writer.WritePropertyName(propertyName);
+                serializer.Serialize(writer, pair.Value);
+            }
+        }
+
+        writer.WriteEndObject();
     }
 
     /// <inheritdoc />

@@ -4,13 +4,19 @@
 
 using System;
 using System.Globalization;
+using System.Linq.Expressions;
+using System.Reflection;
 using Newtonsoft.Json;
+using Newtonsoft.Json.Serialization;
 
 namespace OpenPipe.Client;
 
 /// <summary>The JSON settings of the OpenPipe wire format.</summary>
 public static class OpenPipeJson
 {
+    // Declared first: static initializers run in order, and the settings below use it.
+    private static readonly OpenPipeContractResolver SharedResolver = new();
+
     /// <summary>The settings the client and server use; do not modify.</summary>
     public static JsonSerializerSettings Settings { get; } = Configure(new JsonSerializerSettings());
 
@@ -33,6 +39,13 @@ public static class OpenPipeJson
         settings.Formatting = Formatting.None;
         settings.Culture = CultureInfo.InvariantCulture;
         settings.MaxDepth = 128;
+        settings.ContractResolver = settings.ContractResolver switch
+        {
+            OpenPipeContractResolver mine => mine,
+            DefaultContractResolver other => new OpenPipeContractResolver { NamingStrategy = other.NamingStrategy },
+            null => SharedResolver,
+            var custom => custom,
+        };
         if (!settings.Converters.Contains(WholeNumberConverter.Instance))
         {
             settings.Converters.Add(WholeNumberConverter.Instance);
@@ -82,9 +95,48 @@ public static class OpenPipeJson
         }
     }
 
-    private sealed class LenientContractResolver : Newtonsoft.Json.Serialization.DefaultContractResolver
+    /// <summary>
+    /// Reads extension data without creating it: the generated <c>AdditionalProperties</c> getter
+    /// makes an empty dictionary on first access, which writing would otherwise do for every object.
+    /// </summary>
+    private class OpenPipeContractResolver : DefaultContractResolver
     {
-        protected override Newtonsoft.Json.Serialization.JsonProperty CreateProperty(System.Reflection.MemberInfo member, MemberSerialization memberSerialization)
+        protected override JsonObjectContract CreateObjectContract(Type objectType)
+        {
+            var contract = base.CreateObjectContract(objectType);
+            if (contract.ExtensionDataGetter is { } getter && BackingField(objectType) is { } field)
+            {
+                var read = CompileFieldReader(field);
+                contract.ExtensionDataGetter = o => read(o) is null ? null : getter(o);
+            }
+
+            return contract;
+        }
+
+        private static FieldInfo? BackingField(Type type)
+        {
+            for (Type? t = type; t is not null; t = t.BaseType)
+            {
+                if (t.GetField("_additionalProperties", BindingFlags.Instance | BindingFlags.NonPublic | BindingFlags.DeclaredOnly) is { } field)
+                {
+                    return field;
+                }
+            }
+
+            return null;
+        }
+
+        private static Func<object, object?> CompileFieldReader(FieldInfo field)
+        {
+            var target = Expression.Parameter(typeof(object));
+            var body = Expression.Convert(Expression.Field(Expression.Convert(target, field.DeclaringType!), field), typeof(object));
+            return Expression.Lambda<Func<object, object?>>(body, target).Compile();
+        }
+    }
+
+    private sealed class LenientContractResolver : OpenPipeContractResolver
+    {
+        protected override Newtonsoft.Json.Serialization.JsonProperty CreateProperty(MemberInfo member, MemberSerialization memberSerialization)
         {
             var property = base.CreateProperty(member, memberSerialization);
             property.Required = Required.Default;
