@@ -62,6 +62,8 @@ public partial class OpenPipeClient
             throw await OpenPipeApiException.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
         }
 
+        // One serializer per stream: creating one per chunk (as JsonConvert does) costs on every event.
+        var serializer = JsonSerializer.Create(JsonSerializerSettings);
         using Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         IAsyncEnumerator<SseItem<string>> events = SseParser.Create(body).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
@@ -94,7 +96,7 @@ public partial class OpenPipeClient
                     yield break;
                 }
 
-                yield return ReadChunk(data, response);
+                yield return ReadChunk(data, response, serializer);
             }
         }
         finally
@@ -161,7 +163,7 @@ public partial class OpenPipeClient
         }
     }
 
-    private ChatCompletionChunk ReadChunk(string data, HttpResponseMessage response)
+    private static ChatCompletionChunk ReadChunk(string data, HttpResponseMessage response, JsonSerializer serializer)
     {
         if (data.Contains("\"error\"", StringComparison.Ordinal) && OpenPipeApiException.ParseError(data) is { } error
             && JObject.Parse(data).Property("choices") is null)
@@ -172,7 +174,8 @@ public partial class OpenPipeClient
 
         try
         {
-            return JsonConvert.DeserializeObject<ChatCompletionChunk>(data, JsonSerializerSettings)
+            using var reader = OpenPipeJson.CreateReader(new StringReader(data));
+            return serializer.Deserialize<ChatCompletionChunk>(reader)
                 ?? throw new JsonSerializationException("The event's data was null.");
         }
         catch (JsonException e)

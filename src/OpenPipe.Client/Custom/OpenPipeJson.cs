@@ -4,6 +4,7 @@
 
 using System;
 using System.Globalization;
+using System.IO;
 using System.Linq.Expressions;
 using System.Reflection;
 using Newtonsoft.Json;
@@ -54,6 +55,14 @@ public static class OpenPipeJson
         return settings;
     }
 
+    /// <summary>Char buffers for Newtonsoft readers and writers, from the shared array pool.</summary>
+    public static IArrayPool<char> CharPool { get; } = new SharedCharPool();
+
+    /// <summary>A JSON reader over <paramref name="text"/> that rents its buffer from <see cref="CharPool"/>.</summary>
+    /// <param name="text">The JSON text.</param>
+    /// <returns>The reader; dispose it to return the buffer.</returns>
+    public static JsonTextReader CreateReader(TextReader text) => new(text) { ArrayPool = CharPool, CloseInput = true };
+
     /// <summary>Serializes with <see cref="Settings"/>.</summary>
     /// <param name="value">The value.</param>
     /// <returns>Compact JSON.</returns>
@@ -91,6 +100,19 @@ public static class OpenPipeJson
             else
             {
                 writer.WriteValue((double?)value);
+            }
+        }
+    }
+
+    private sealed class SharedCharPool : IArrayPool<char>
+    {
+        public char[] Rent(int minimumLength) => System.Buffers.ArrayPool<char>.Shared.Rent(minimumLength);
+
+        public void Return(char[]? array)
+        {
+            if (array is not null)
+            {
+                System.Buffers.ArrayPool<char>.Shared.Return(array);
             }
         }
     }
