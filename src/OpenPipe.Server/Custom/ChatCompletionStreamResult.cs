@@ -53,7 +53,8 @@ public sealed class ChatCompletionStreamResult : ActionResult
         try
         {
             await http.Response.Body.FlushAsync(aborted).ConfigureAwait(false);
-            await SseFormatter.WriteAsync(Events(producer(aborted), logger, aborted), http.Response.Body, aborted).ConfigureAwait(false);
+            var writer = new ChunkWriter();
+            await SseFormatter.WriteAsync(Events(producer(aborted), logger, aborted), http.Response.Body, writer.Format, aborted).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -61,7 +62,8 @@ public sealed class ChatCompletionStreamResult : ActionResult
         }
     }
 
-    private static async IAsyncEnumerable<SseItem<string>> Events(IAsyncEnumerable<ChatCompletionChunk> chunks, ILogger logger, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Events carry either a chunk or preformatted text ([DONE], an error).</summary>
+    private static async IAsyncEnumerable<SseItem<object>> Events(IAsyncEnumerable<ChatCompletionChunk> chunks, ILogger logger, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         IAsyncEnumerator<ChatCompletionChunk> enumerator = chunks.GetAsyncEnumerator(cancellationToken);
         string? error = null;
@@ -90,7 +92,7 @@ public sealed class ChatCompletionStreamResult : ActionResult
                     break;
                 }
 
-                yield return new SseItem<string>(OpenPipeJson.Serialize(chunk));
+                yield return new SseItem<object>(chunk);
             }
         }
         finally
@@ -98,6 +100,67 @@ public sealed class ChatCompletionStreamResult : ActionResult
             await enumerator.DisposeAsync().ConfigureAwait(false);
         }
 
-        yield return new SseItem<string>(error ?? Done);
+        yield return new SseItem<object>(error ?? Done);
+    }
+
+    /// <summary>
+    /// Writes each event's data straight into the formatter's buffer as UTF-8: one serializer and
+    /// pooled char buffers per stream, no string per chunk.
+    /// </summary>
+    private sealed class ChunkWriter
+    {
+        private readonly Newtonsoft.Json.JsonSerializer serializer = Newtonsoft.Json.JsonSerializer.Create(OpenPipeJson.Settings);
+        private readonly Utf8BufferTextWriter text = new();
+
+        public void Format(SseItem<object> item, System.Buffers.IBufferWriter<byte> destination)
+        {
+            if (item.Data is string preformatted)
+            {
+                System.Text.EncodingExtensions.GetBytes(System.Text.Encoding.UTF8, preformatted.AsSpan(), destination);
+                return;
+            }
+
+            text.Target = destination;
+            using (var json = new Newtonsoft.Json.JsonTextWriter(text) { ArrayPool = OpenPipeJson.CharPool, CloseOutput = false })
+            {
+                serializer.Serialize(json, item.Data);
+            }
+
+            text.Flush();
+        }
+    }
+
+    /// <summary>A TextWriter that encodes into an <see cref="System.Buffers.IBufferWriter{T}"/>.</summary>
+    private sealed class Utf8BufferTextWriter : System.IO.TextWriter
+    {
+        private readonly System.Text.Encoder encoder = new System.Text.UTF8Encoding(false).GetEncoder();
+
+        public System.Buffers.IBufferWriter<byte>? Target { get; set; }
+
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+        public override void Write(char value) => Write(new ReadOnlySpan<char>(in value));
+
+        public override void Write(char[] buffer, int index, int count) => Write(buffer.AsSpan(index, count));
+
+        public override void Write(string? value) => Write(value.AsSpan());
+
+        public override void Write(ReadOnlySpan<char> chars)
+        {
+            while (!chars.IsEmpty)
+            {
+                Span<byte> span = Target!.GetSpan(Math.Min(chars.Length, 1024) * 3);
+                encoder.Convert(chars, span, flush: false, out int used, out int written, out _);
+                Target.Advance(written);
+                chars = chars[used..];
+            }
+        }
+
+        public override void Flush()
+        {
+            Span<byte> span = Target!.GetSpan(8);
+            encoder.Convert(ReadOnlySpan<char>.Empty, span, flush: true, out _, out int written, out _);
+            Target.Advance(written);
+        }
     }
 }

@@ -51,6 +51,7 @@ public interface IOpenPipeKeyValidator
 public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
 {
     private readonly IOptionsMonitor<OpenPipeServerOptions> options;
+    private (OpenPipeServerOptions? Source, int Count, byte[][] Hashes) hashes = (null, 0, []);
 
     /// <summary>Creates the validator.</summary>
     /// <param name="options">The server options holding the keys.</param>
@@ -64,15 +65,30 @@ public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
     public ValueTask<OpenPipeCaller?> ValidateAsync(string apiKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(apiKey);
-        byte[] presented = SHA256.HashData(Encoding.UTF8.GetBytes(apiKey));
+        Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(apiKey), presented);
         bool match = false;
-        foreach (string key in options.CurrentValue.ApiKeys)
+        foreach (byte[] known in KnownHashes())
         {
             // Hashes have one length, so the comparison time depends on neither key.
-            match |= CryptographicOperations.FixedTimeEquals(presented, SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+            match |= CryptographicOperations.FixedTimeEquals(presented, known);
         }
 
         return ValueTask.FromResult(match ? new OpenPipeCaller(OpenPipeCaller.KeyIdOf(apiKey)) : null);
+    }
+
+    /// <summary>The configured keys' hashes, computed once per options instance (options reloads give a new one).</summary>
+    private byte[][] KnownHashes()
+    {
+        var current = options.CurrentValue;
+        var cached = hashes;
+        if (!ReferenceEquals(cached.Source, current) || cached.Count != current.ApiKeys.Count)
+        {
+            cached = (current, current.ApiKeys.Count, current.ApiKeys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray());
+            hashes = cached;
+        }
+
+        return cached.Hashes;
     }
 }
 
