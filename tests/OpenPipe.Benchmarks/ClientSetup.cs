@@ -1,6 +1,10 @@
 using System;
 using System.ClientModel;
+using System.Collections.Generic;
 using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Threading.Tasks;
 using OpenAI;
 using OpenAI.Chat;
 using OpenPipe.Client;
@@ -33,5 +37,45 @@ public sealed class ClientSetup : IDisposable
     {
         Ours.Dispose();
         Raw.Dispose();
+    }
+}
+
+/// <summary>Starts the fixture server and the three clients for one fixture; the client benchmarks derive from it.</summary>
+public abstract class ClientBenchmarkBase
+{
+    protected FixtureServer Server { get; private set; } = null!;
+
+    protected ClientSetup Clients { get; private set; } = null!;
+
+    protected List<ChatMessage> SdkMessages { get; } = [new SystemChatMessage("You are terse."), new UserChatMessage("Say something.")];
+
+    /// <summary>Which fixture the clients point at.</summary>
+    protected abstract string Fixture { get; }
+
+    protected async Task StartAsync()
+    {
+        Server = await FixtureServer.StartAsync();
+        Clients = new ClientSetup(Server, Fixture);
+    }
+
+    protected async Task StopAsync()
+    {
+        Clients.Dispose();
+        await Server.DisposeAsync();
+    }
+
+    /// <summary>The baseline's request: the same messages, serialized with System.Text.Json each call.</summary>
+    protected static ByteArrayContent RawRequest(bool stream)
+    {
+        var request = new MinimalRequest
+        {
+            Model = "openpipe:bench",
+            Messages = [new() { ["role"] = "system", ["content"] = "You are terse." }, new() { ["role"] = "user", ["content"] = "Say something." }],
+            Temperature = stream ? null : 0.2,
+            Stream = stream ? true : null,
+        };
+        var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(request));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return content;
     }
 }

@@ -1,7 +1,4 @@
-using System.Collections.Generic;
 using System.Linq;
-using System.Net.Http;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Attributes;
@@ -11,43 +8,25 @@ namespace OpenPipe.Benchmarks;
 
 /// <summary>One non-streaming call: a ~1 KB and a ~64 KB (logprobs, tool calls) response.</summary>
 [MemoryDiagnoser]
-public class NonStreamingBenchmarks
+public class NonStreamingBenchmarks : ClientBenchmarkBase
 {
-    private FixtureServer server = null!;
-    private ClientSetup clients = null!;
-    private List<ChatMessage> sdkMessages = null!;
-
     [Params("small", "large")]
     public string Size { get; set; } = "small";
 
+    protected override string Fixture => Size;
+
     [GlobalSetup]
-    public async Task SetupAsync()
-    {
-        server = await FixtureServer.StartAsync();
-        clients = new ClientSetup(server, Size);
-        sdkMessages = [new SystemChatMessage("You are terse."), new UserChatMessage("Say something.")];
-    }
+    public Task SetupAsync() => StartAsync();
 
     [GlobalCleanup]
-    public async Task CleanupAsync()
-    {
-        clients.Dispose();
-        await server.DisposeAsync();
-    }
+    public Task CleanupAsync() => StopAsync();
 
     /// <summary>Raw HttpClient and System.Text.Json into minimal types: the practical limit.</summary>
     [Benchmark(Baseline = true)]
     public async Task<string> RawHttpClientSystemTextJson()
     {
-        var request = new MinimalRequest
-        {
-            Model = "openpipe:bench",
-            Messages = [new() { ["role"] = "system", ["content"] = "You are terse." }, new() { ["role"] = "user", ["content"] = "Say something." }],
-            Temperature = 0.2,
-        };
-        using var content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(request));
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var response = await clients.Raw.PostAsync(clients.RawUrl, content);
+        using var content = RawRequest(stream: false);
+        using var response = await Clients.Raw.PostAsync(Clients.RawUrl, content);
         response.EnsureSuccessStatusCode();
         await using var body = await response.Content.ReadAsStreamAsync();
         var completion = (await JsonSerializer.DeserializeAsync<MinimalCompletion>(body))!;
@@ -58,7 +37,7 @@ public class NonStreamingBenchmarks
     [Benchmark]
     public async Task<string> OpenPipeClient()
     {
-        var completion = await clients.Ours.CreateChatCompletionAsync(Fixtures.SmallRequest());
+        var completion = await Clients.Ours.CreateChatCompletionAsync(Fixtures.SmallRequest());
         var choice = completion.Choices[0];
         return Summary.Of(completion.Id, choice.Message.Content, choice.Logprobs?.Content?.Count ?? 0, choice.Message.ToolCalls?.Count ?? 0);
     }
@@ -66,7 +45,7 @@ public class NonStreamingBenchmarks
     [Benchmark]
     public async Task<string> OpenAISdk()
     {
-        OpenAI.Chat.ChatCompletion completion = await clients.Sdk.CompleteChatAsync(sdkMessages, new ChatCompletionOptions { Temperature = 0.2f });
+        OpenAI.Chat.ChatCompletion completion = await Clients.Sdk.CompleteChatAsync(SdkMessages, new ChatCompletionOptions { Temperature = 0.2f });
         return Summary.Of(completion.Id, completion.Content.FirstOrDefault()?.Text, completion.ContentTokenLogProbabilities.Count, completion.ToolCalls.Count);
     }
 }

@@ -1,7 +1,5 @@
 using System;
-using System.Collections.Generic;
 using System.Net.Http;
-using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using System.Threading.Tasks;
@@ -15,27 +13,17 @@ namespace OpenPipe.Benchmarks;
 [MemoryDiagnoser]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
 [CategoriesColumn]
-public class StreamingBenchmarks
+public class StreamingBenchmarks : ClientBenchmarkBase
 {
     private static readonly byte[] Done = "[DONE]"u8.ToArray();
-    private FixtureServer server = null!;
-    private ClientSetup clients = null!;
-    private List<ChatMessage> sdkMessages = null!;
+
+    protected override string Fixture => "stream";
 
     [GlobalSetup]
-    public async Task SetupAsync()
-    {
-        server = await FixtureServer.StartAsync();
-        clients = new ClientSetup(server, "stream");
-        sdkMessages = [new SystemChatMessage("You are terse."), new UserChatMessage("Say something.")];
-    }
+    public Task SetupAsync() => StartAsync();
 
     [GlobalCleanup]
-    public async Task CleanupAsync()
-    {
-        clients.Dispose();
-        await server.DisposeAsync();
-    }
+    public Task CleanupAsync() => StopAsync();
 
     [Benchmark(Baseline = true)]
     [BenchmarkCategory("whole stream")]
@@ -63,15 +51,8 @@ public class StreamingBenchmarks
 
     private async Task<string> RawAsync(bool firstOnly)
     {
-        var request = new MinimalRequest
-        {
-            Model = "openpipe:bench",
-            Messages = [new() { ["role"] = "system", ["content"] = "You are terse." }, new() { ["role"] = "user", ["content"] = "Say something." }],
-            Stream = true,
-        };
-        using var message = new HttpRequestMessage(HttpMethod.Post, clients.RawUrl) { Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(request)) };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var response = await clients.Raw.SendAsync(message, HttpCompletionOption.ResponseHeadersRead);
+        using var message = new HttpRequestMessage(HttpMethod.Post, Clients.RawUrl) { Content = RawRequest(stream: true) };
+        using var response = await Clients.Raw.SendAsync(message, HttpCompletionOption.ResponseHeadersRead);
         response.EnsureSuccessStatusCode();
         await using var body = await response.Content.ReadAsStreamAsync();
         int chunks = 0;
@@ -99,7 +80,7 @@ public class StreamingBenchmarks
     {
         int chunks = 0;
         int length = 0;
-        await foreach (var chunk in clients.Ours.CreateChatCompletionStreamingAsync(Fixtures.SmallRequest()))
+        await foreach (var chunk in Clients.Ours.CreateChatCompletionStreamingAsync(Fixtures.SmallRequest()))
         {
             chunks++;
             length += chunk.Choices[0].Delta.Content?.Length ?? 0;
@@ -116,7 +97,7 @@ public class StreamingBenchmarks
     {
         int chunks = 0;
         int length = 0;
-        await foreach (var update in clients.Sdk.CompleteChatStreamingAsync(sdkMessages))
+        await foreach (var update in Clients.Sdk.CompleteChatStreamingAsync(SdkMessages))
         {
             chunks++;
             foreach (var part in update.ContentUpdate)
