@@ -122,8 +122,36 @@ public sealed class GenerationTests
         }
     }
 
-    /// <summary>Copies what a build needs (sources, spec, build files) to a temporary folder; node_modules is linked.</summary>
-    private static string CopyRepository()
+    [Test]
+    public async Task Build_StaleSpecWithNoNpmToolsAndNoNode_FailsWithAClearError()
+    {
+        // Arrange: a copy without node_modules whose spec changed, built with only dotnet and sh on PATH.
+        string copy = CopyRepository(linkNodeModules: false);
+        File.AppendAllText(Path.Combine(copy, "openapi", "openpipe.yaml"), "# changed\n");
+        string bin = Directory.CreateTempSubdirectory("openpipe-path-").FullName;
+        string dotnet = Path.GetFullPath(System.Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? System.Environment.ProcessPath : "/usr/bin/dotnet");
+        File.CreateSymbolicLink(Path.Combine(bin, "dotnet"), new FileInfo(dotnet).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? dotnet);
+        File.CreateSymbolicLink(Path.Combine(bin, "sh"), "/bin/sh");
+
+        try
+        {
+            // Act
+            var build = await Repo.RunAsync(Path.Combine(bin, "dotnet"), "build src/OpenPipe.Client -nodeReuse:false", copy, BuildTimeout, ("PATH", bin));
+
+            // Assert
+            Assert.That(build.ExitCode, Is.Not.Zero);
+            Assert.That(build.Output, Does.Contain("error OPG003"));
+            Assert.That(build.Output, Does.Contain("is stale"));
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+            Directory.Delete(bin, recursive: true);
+        }
+    }
+
+    /// <summary>Copies what a build needs (sources, spec, build files) to a temporary folder; node_modules is linked unless asked not to.</summary>
+    private static string CopyRepository(bool linkNodeModules = true)
     {
         string copy = Directory.CreateTempSubdirectory("openpipe-copy-").FullName;
         foreach (string file in new[] { "nswag.json", "global.json", "Directory.Build.props", "Directory.Packages.props", ".editorconfig", "package.json", "package-lock.json" })
@@ -133,7 +161,11 @@ public sealed class GenerationTests
 
         CopyTree(Repo.PathOf("openapi"), Path.Combine(copy, "openapi"));
         CopyTree(Repo.PathOf("src"), Path.Combine(copy, "src"));
-        Directory.CreateSymbolicLink(Path.Combine(copy, "node_modules"), Repo.PathOf("node_modules"));
+        if (linkNodeModules)
+        {
+            Directory.CreateSymbolicLink(Path.Combine(copy, "node_modules"), Repo.PathOf("node_modules"));
+        }
+
         return copy;
     }
 
