@@ -97,6 +97,16 @@ public sealed class BenchmarkSmokeTests
     }
 
     [Test]
+    public async Task FirstChunkLatency_EveryClient_MeasuresAPositiveDelay()
+    {
+        var results = await FirstChunkLatency.MeasureAsync(iterations: 3, warmup: 1);
+
+        Assert.That(results.Select(r => r.Client), Is.EqualTo(new[] { "raw SseParser + System.Text.Json", "OpenPipeClient", "OpenAI SDK" }));
+        Assert.That(results.Select(r => r.P50Us), Is.All.GreaterThan(0));
+        Assert.That(results.All(r => r.P99Us >= r.P50Us), Is.True);
+    }
+
+    [Test]
     public async Task ServerLoad_EachScenarioEndpoint_AnswersTheSameBytesAndTheLoadClientCounts()
     {
         await using var host = await ServerLoad.StartAsync();

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -45,12 +46,22 @@ public sealed class FixtureServer : IAsyncDisposable
         return new FixtureServer(app, new Uri(address.TrimEnd('/') + "/"));
     }
 
+    /// <summary>When the stream fixture last began writing its body (Stopwatch timestamp), for first-chunk latency.</summary>
+    public static long StreamWriteStarted => Volatile.Read(ref streamWriteStarted);
+
+    private static long streamWriteStarted;
+
     private static async Task Write(HttpContext context, byte[] body, string contentType)
     {
         // Read and discard the request, as a real server would.
         await context.Request.Body.CopyToAsync(System.IO.Stream.Null);
         context.Response.ContentType = contentType;
         context.Response.ContentLength = body.Length;
+        if (ReferenceEquals(body, Fixtures.Stream))
+        {
+            Volatile.Write(ref streamWriteStarted, System.Diagnostics.Stopwatch.GetTimestamp());
+        }
+
         await context.Response.Body.WriteAsync(body);
     }
 

@@ -19,6 +19,9 @@ public class StreamingBenchmarks : ClientBenchmarkBase
 
     protected override string Fixture => "stream";
 
+    /// <summary>When the last first chunk reached the caller (Stopwatch timestamp), for <see cref="FirstChunkLatency"/>.</summary>
+    public static long FirstChunkSeen { get; private set; }
+
     [GlobalSetup]
     public Task SetupAsync() => StartAsync();
 
@@ -65,7 +68,11 @@ public class StreamingBenchmarks : ClientBenchmarkBase
                 break;
             }
 
-            chunks++;
+            if (++chunks == 1)
+            {
+                FirstChunkSeen = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
+
             length += item.Data.Choices[0].Delta.Content?.Length ?? 0;
             if (firstOnly)
             {
@@ -82,7 +89,11 @@ public class StreamingBenchmarks : ClientBenchmarkBase
         int length = 0;
         await foreach (var chunk in Clients.Ours.CreateChatCompletionStreamingAsync(Fixtures.SmallRequest()))
         {
-            chunks++;
+            if (++chunks == 1)
+            {
+                FirstChunkSeen = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
+
             length += chunk.Choices[0].Delta.Content?.Length ?? 0;
             if (firstOnly)
             {
@@ -99,7 +110,11 @@ public class StreamingBenchmarks : ClientBenchmarkBase
         int length = 0;
         await foreach (var update in Clients.Sdk.CompleteChatStreamingAsync(SdkMessages))
         {
-            chunks++;
+            if (++chunks == 1)
+            {
+                FirstChunkSeen = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
+
             foreach (var part in update.ContentUpdate)
             {
                 length += part.Text.Length;
