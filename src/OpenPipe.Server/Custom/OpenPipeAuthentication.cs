@@ -51,7 +51,7 @@ public interface IOpenPipeKeyValidator
 public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
 {
     private readonly IOptionsMonitor<OpenPipeServerOptions> options;
-    private (OpenPipeServerOptions? Source, int Count, byte[][] Hashes) hashes = (null, 0, []);
+    private KeyHashes? hashes;
 
     /// <summary>Creates the validator.</summary>
     /// <param name="options">The server options holding the keys.</param>
@@ -81,15 +81,18 @@ public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
     private byte[][] KnownHashes()
     {
         var current = options.CurrentValue;
-        var cached = hashes;
-        if (!ReferenceEquals(cached.Source, current) || cached.Count != current.ApiKeys.Count)
+        var cached = Volatile.Read(ref hashes);
+        if (cached is null || !ReferenceEquals(cached.Source, current) || cached.Count != current.ApiKeys.Count)
         {
-            cached = (current, current.ApiKeys.Count, current.ApiKeys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray());
-            hashes = cached;
+            // A new object each time: readers see the old set or the new one, never a mix.
+            cached = new KeyHashes(current, current.ApiKeys.Count, current.ApiKeys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray());
+            Volatile.Write(ref hashes, cached);
         }
 
         return cached.Hashes;
     }
+
+    private sealed record KeyHashes(OpenPipeServerOptions Source, int Count, byte[][] Hashes);
 }
 
 /// <summary>The names of the OpenPipe bearer scheme.</summary>
