@@ -180,6 +180,27 @@ public sealed class InteropTests
     }
 
     [Test]
+    public async Task Post_ChunkedBodyOverTheLimit_Returns413()
+    {
+        // Arrange: no Content-Length, so the limit is enforced while the body is read.
+        using var http = new System.Net.Http.HttpClient();
+        string big = new('x', 40 * 1024);
+        var content = new System.Net.Http.StreamContent(new System.IO.MemoryStream(System.Text.Encoding.UTF8.GetBytes($$"""{"model":"m","messages":[{"role":"user","content":"{{big}}"}]}""")));
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var request = new System.Net.Http.HttpRequestMessage(System.Net.Http.HttpMethod.Post, app.ApiBaseUrl + "/chat/completions") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TestApp.GoodKey);
+
+        // Act
+        using var response = await http.SendAsync(request);
+        var body = Newtonsoft.Json.Linq.JObject.Parse(await response.Content.ReadAsStringAsync());
+
+        // Assert
+        Assert.That((int)response.StatusCode, Is.EqualTo(413), body.ToString());
+        Assert.That((string?)body["code"], Is.EqualTo("PAYLOAD_TOO_LARGE"));
+    }
+
+    [Test]
     public async Task Stream_ChunksReachTheClientWhileTheProducerIsStillRunning()
     {
         // Arrange: 150 ms between words, 8 words.

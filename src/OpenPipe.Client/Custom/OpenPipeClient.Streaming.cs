@@ -26,6 +26,10 @@ public partial interface IOpenPipeClient
     /// <param name="cancellationToken">Cancels the call and the stream.</param>
     /// <returns>The chunks, each as soon as it arrives.</returns>
     /// <exception cref="OpenPipeApiException">The API answered an error, sent an error event, or the stream broke.</exception>
+    /// <remarks>
+    /// <c>request.Stream</c> is set to true while the request is serialized and restored afterwards,
+    /// so do not send the same request object from two threads at once.
+    /// </remarks>
     IAsyncEnumerable<ChatCompletionChunk> CreateChatCompletionStreamingAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Creates a chat completion as a stream of chunks, with OpenPipe's per-request options.</summary>
