@@ -1,9 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
-using System.Net;
 using System.Net.Http;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading.Tasks;
@@ -22,7 +20,7 @@ public sealed partial class SmokeTests
     public async Task DotnetRunGateway_FirstRunWithNoKeys_PrintsAKeyAndAnswersWithIt()
     {
         // Arrange: the README's command (already built by this test project), on a free port, with no keys configured.
-        int port = FreePort();
+        int port = WireMockServer.FreePort();
         string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         string database = Path.Combine(Path.GetTempPath(), $"openpipe-smoke-{Guid.NewGuid():N}.db");
         var info = new ProcessStartInfo("dotnet", $"run --no-build -c {configuration} --project src/OpenPipe.Gateway -- --urls http://127.0.0.1:{port}")
@@ -106,13 +104,6 @@ public sealed partial class SmokeTests
         }
 
         Assert.Fail("/healthz did not answer within 60 s:\n" + output);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     [GeneratedRegex("opk_local_[0-9a-f]{32}")]

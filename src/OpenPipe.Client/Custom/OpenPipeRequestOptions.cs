@@ -2,6 +2,8 @@
 // (op-log-request, op-cache, op-tags, op-criteria), as one small object instead of a parameter list.
 
 using System.Collections.Generic;
+using System.Reflection;
+using System.Runtime.Serialization;
 using Newtonsoft.Json;
 
 namespace OpenPipe.Client;
@@ -25,10 +27,7 @@ public sealed class OpenPipeRequestOptions
 
     internal string? CriteriaHeader => Criteria is { Count: > 0 } ? JsonConvert.SerializeObject(Criteria) : null;
 
-    internal static string CacheHeader(CacheMode mode) => mode switch
-    {
-        CacheMode.ReadOnly => "readOnly",
-        CacheMode.WriteOnly => "writeOnly",
-        _ => "readWrite",
-    };
+    /// <summary>The wire value of a cache mode, from the generated enum's EnumMember names (so new modes in the spec need no change here).</summary>
+    internal static string CacheHeader(CacheMode mode) =>
+        typeof(CacheMode).GetField(mode.ToString())?.GetCustomAttribute<EnumMemberAttribute>()?.Value ?? mode.ToString();
 }

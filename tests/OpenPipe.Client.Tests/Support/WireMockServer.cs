@@ -148,7 +148,8 @@ internal sealed class WireMockServer : IAsyncDisposable
         admin.Dispose();
     }
 
-    private static int FreePort()
+    /// <summary>A free TCP port on 127.0.0.1.</summary>
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
