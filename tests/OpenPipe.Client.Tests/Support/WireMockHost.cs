@@ -40,7 +40,7 @@ internal sealed class WireMockHost : IDisposable
     /// <item><c>CONNECTION_RESET_BY_PEER</c>: the socket is closed with a TCP reset.</item>
     /// <item><c>EMPTY_RESPONSE</c>: the socket is closed with no byte sent.</item>
     /// <item><c>MALFORMED_RESPONSE_CHUNK</c>: a 200 status line and chunked headers, then bytes that are not a chunk, then close.</item>
-    /// <item><c>RANDOM_DATA_THEN_CLOSE</c>: bytes that are not HTTP, then close.</item>
+    /// <item><c>RANDOM_DATA_THEN_CLOSE</c>: random bytes where the status line should be, then close.</item>
     /// </list>
     /// </summary>
     public const string FaultHeader = "X-Fault";
@@ -182,22 +182,34 @@ internal sealed class WireMockHost : IDisposable
                 socket.Close();
                 break;
             case "EMPTY_RESPONSE":
+                CloseGracefully(socket);
                 break;
             case "MALFORMED_RESPONSE_CHUNK":
                 socket.Send(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz-not-a-chunk-size\r\n{\"id\":"));
+                CloseGracefully(socket);
                 break;
             case "RANDOM_DATA_THEN_CLOSE":
+                // Random bytes as a "status line": never "H" first, so it cannot be read as HTTP.
                 var garbage = new byte[64];
                 new Random(42).NextBytes(garbage);
-                garbage[0] = 0; // never "H", so it cannot start a status line
+                garbage[0] = 0;
                 socket.Send(garbage);
+                socket.Send("\r\n\r\n"u8);
+                CloseGracefully(socket);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(fault), fault, "Unknown transport fault.");
         }
 
-        // Kestrel drops the connection without writing the response WireMock.Net is starting.
+        // Kestrel gives up the connection without writing the response WireMock.Net is starting.
         context.Abort();
+    }
+
+    /// <summary>FIN after what was sent (Kestrel's own abort resets the connection, which can drop those bytes).</summary>
+    private static void CloseGracefully(Socket socket)
+    {
+        socket.Shutdown(SocketShutdown.Both);
+        socket.Close();
     }
 
     /// <summary>Builds a fresh response for each request: WireMock.Net's SSE body queue belongs to the builder, so one builder serves one stream.</summary>
