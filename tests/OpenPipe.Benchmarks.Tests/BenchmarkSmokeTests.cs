@@ -65,7 +65,7 @@ public sealed class BenchmarkSmokeTests
 
         var results = await RunAllAsync(new NonStreamingBenchmarks { Size = size });
 
-        Assert.That(results.Keys, Is.EquivalentTo(new[] { "RawHttpClientSystemTextJson", "OpenPipeClient", "OpenAISdk" }));
+        Assert.That(results.Keys, Is.EquivalentTo(new[] { "RawHttpClientSystemTextJson", "OpenPipeClient", "OpenAISdk", "MeaiOpenAIChatClient" }));
         Assert.That(results.Values, Is.All.EqualTo(expected));
         Assert.That(size == "small" ? Fixtures.Small.Length : Fixtures.Large.Length, size == "small" ? Is.InRange(800, 2048) : Is.InRange(48 * 1024, 80 * 1024), "the fixture has the size the scenario promises");
     }
@@ -79,8 +79,9 @@ public sealed class BenchmarkSmokeTests
         Assert.That(results["RawSseParserSystemTextJson"], Is.EqualTo(whole));
         Assert.That(results["OpenPipeClient"], Is.EqualTo(whole));
         Assert.That(results["OpenAISdk"], Is.EqualTo(whole));
+        Assert.That(results["MeaiOpenAIChatClient"], Is.EqualTo(whole));
         Assert.That(results.Where(r => r.Key.StartsWith("FirstChunk_", StringComparison.Ordinal)).Select(r => r.Value), Is.All.EqualTo("1|2"));
-        Assert.That(results, Has.Count.EqualTo(6));
+        Assert.That(results, Has.Count.EqualTo(8));
     }
 
     [Test]
@@ -101,59 +102,85 @@ public sealed class BenchmarkSmokeTests
     {
         var results = await FirstChunkLatency.MeasureAsync(iterations: 3, warmup: 1);
 
-        Assert.That(results.Select(r => r.Client), Is.EqualTo(new[] { "raw SseParser + System.Text.Json", "OpenPipeClient", "OpenAI SDK" }));
+        Assert.That(results.Select(r => r.Client), Is.EqualTo(new[] { "raw SseParser + System.Text.Json", "OpenPipeClient", "OpenAI SDK", "M.E.AI OpenAI IChatClient" }));
         Assert.That(results.Select(r => r.P50Us), Is.All.GreaterThan(0));
         Assert.That(results.All(r => r.P99Us >= r.P50Us), Is.True);
     }
 
     [Test]
-    public async Task ServerLoad_EachScenarioEndpoint_AnswersTheSameBytesAndTheLoadClientCounts()
+    public async Task ServerTargets_EveryComparison_ProjectAndPeersAnswerTheSameBytes()
     {
-        await using var host = await ServerLoad.StartAsync();
-        using var http = new HttpClient { BaseAddress = host.Root };
-        const string json = """{"model":"openpipe:bench","messages":[{"role":"user","content":"x"}]}""";
-        const string stream = """{"model":"openpipe:bench","messages":[{"role":"user","content":"x"}],"stream":true}""";
+        await using var servers = await ServerTargets.StartAsync();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
 
-        async Task<string> PostAsync(string path, string body, bool auth)
+        async Task<string> PostAsync(ServerTarget target)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-            if (auth)
+            using var request = new HttpRequestMessage(HttpMethod.Post, target.Url) { Content = new ByteArrayContent(target.Body) };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            if (target.Key is not null)
             {
-                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ServerLoad.Key);
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", target.Key);
             }
 
             using var response = await http.SendAsync(request);
-            Assert.That((int)response.StatusCode, Is.EqualTo(200), path);
+            Assert.That((int)response.StatusCode, Is.EqualTo(200), target.Url.ToString());
             return await response.Content.ReadAsStringAsync();
         }
 
-        string controllerJson = await PostAsync("api/v1/chat/completions", json, auth: true);
-        string minimalJson = await PostAsync("minimal/json", json, auth: false);
-        string controllerStream = await PostAsync("api/v1/chat/completions", stream, auth: true);
-        string minimalStream = await PostAsync("minimal/stream", stream, auth: false);
-
-        Assert.That(controllerJson, Is.EqualTo(minimalJson), "the controller writes the fixture's bytes");
-        Assert.That(controllerStream, Is.EqualTo(minimalStream));
-        Assert.That(controllerStream.Split("\n\n", StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(Fixtures.ServerStreamChunks + 1));
-
-        // The load client, for one second at concurrency 2.
-        string bodyFile = Path.GetTempFileName();
-        await File.WriteAllTextAsync(bodyFile, json);
-        var original = Console.Out;
-        using var captured = new StringWriter();
-        Console.SetOut(captured);
-        try
+        Assert.That(servers.Comparisons.Select(c => c.Name), Is.SupersetOf(new[] { "JSON", "SSE" }));
+        foreach (var comparison in servers.Comparisons)
         {
-            await LoadClient.RunAsync([new Uri(host.Root, "minimal/json").ToString(), bodyFile, "2", "1", "0", "-"]);
+            string project = await PostAsync(comparison.Project);
+            foreach (var peer in comparison.Peers)
+            {
+                Assert.That(await PostAsync(peer), Is.EqualTo(project), $"{comparison.Name}: {peer.Name} writes what {comparison.Project.Name} writes");
+            }
+
+            if (comparison.Name == "SSE")
+            {
+                Assert.That(project.Split("\n\n", StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(Fixtures.ServerStreamChunks + 1));
+            }
+            else
+            {
+                Assert.That(project, Does.Contain("Say something short about load tests and warm-up."), "the echo");
+            }
         }
-        finally
+    }
+
+    [Test]
+    public async Task ServerLoad_QuickRun_MeasuresEveryTargetInAlternatingRoundsWithRatios()
+    {
+        using var log = new StringWriter();
+
+        var report = await ServerLoad.MeasureAsync(ServerLoadOptions.Quick with { InProcessLoad = true }, log);
+
+        int targets = report.Comparisons.Sum(c => c.Peers.Count + 1);
+        Assert.That(report.Runs, Has.Count.EqualTo(targets * 2), "every target, two rounds");
+        foreach (var comparison in report.Comparisons)
         {
-            Console.SetOut(original);
-            File.Delete(bodyFile);
+            var order = report.Runs.Where(r => r.Comparison == comparison.Name).Select(r => (r.Round, r.Target)).ToArray();
+            var expected = new[] { 1, 2 }.SelectMany(round => comparison.Peers.Select(p => p.Name).Append(comparison.Project.Name).Select(t => (round, t))).ToArray();
+            Assert.That(order, Is.EqualTo(expected), "peers then the project, round after round");
         }
 
-        var columns = captured.ToString().Trim().Split('|').Select(c => c.Trim()).ToArray();
-        Assert.That(double.Parse(columns[0], System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(0), "requests/s");
-        Assert.That(columns[3], Is.EqualTo("0"), "errors");
+        Assert.That(report.Runs.Select(r => r.Errors), Is.All.EqualTo(0));
+        Assert.That(report.Runs.Select(r => r.RequestsPerSecond), Is.All.GreaterThan(0));
+        Assert.That(report.Runs.Select(r => r.CpuMicrosecondsPerRequest), Is.All.GreaterThan(0));
+        Assert.That(report.Runs.Select(r => r.AllocatedBytesPerRequest), Is.All.GreaterThan(0));
+        Assert.That(report.Runs.All(r => r.P99Ms >= r.P50Ms), Is.True);
+        Assert.That(report.Ratios().Count(), Is.EqualTo(report.Comparisons.Sum(c => c.Peers.Count) * 2));
+        Assert.That(log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(report.Runs.Count + 2), "a header and a row per run");
+    }
+
+    [Test]
+    public async Task LoadClient_SeparateProcess_TakesCommandsAndPrintsWhatItMeasured()
+    {
+        var report = await ServerLoad.MeasureAsync(ServerLoadOptions.Quick with { Only = "SSE", Rounds = 1 }, TextWriter.Null);
+
+        Assert.That(report.Runs.Select(r => r.Comparison), Is.All.EqualTo("SSE"));
+        Assert.That(report.Runs, Has.Count.EqualTo(2));
+        Assert.That(report.Runs.Select(r => r.Errors), Is.All.EqualTo(0));
+        Assert.That(report.Runs.Select(r => r.RequestsPerSecond), Is.All.GreaterThan(0));
+        Assert.That(report.Runs.All(r => r.P99Ms >= r.P50Ms && r.P50Ms > 0), Is.True, "the latencies came back from the other process");
     }
 }

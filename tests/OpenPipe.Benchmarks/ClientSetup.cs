@@ -8,10 +8,13 @@ using System.Threading.Tasks;
 using OpenAI;
 using OpenAI.Chat;
 using OpenPipe.Client;
+using MeaiChatClient = Microsoft.Extensions.AI.IChatClient;
+using MeaiChatMessage = Microsoft.Extensions.AI.ChatMessage;
+using MeaiChatRole = Microsoft.Extensions.AI.ChatRole;
 
 namespace OpenPipe.Benchmarks;
 
-/// <summary>The three clients under test, pointed at one fixture of the server.</summary>
+/// <summary>The clients under test, pointed at one fixture of the server.</summary>
 public sealed class ClientSetup : IDisposable
 {
     public ClientSetup(FixtureServer server, string fixture)
@@ -19,6 +22,7 @@ public sealed class ClientSetup : IDisposable
         BaseUrl = server.BaseUrl(fixture);
         Ours = new OpenPipeClient(new OpenPipeClientOptions { ApiKey = "bench", BaseUrl = BaseUrl });
         Sdk = new ChatClient("openpipe:bench", new ApiKeyCredential("bench"), new OpenAIClientOptions { Endpoint = BaseUrl });
+        Meai = Microsoft.Extensions.AI.OpenAIClientExtensions.AsIChatClient(new ChatClient("openpipe:bench", new ApiKeyCredential("bench"), new OpenAIClientOptions { Endpoint = BaseUrl }));
         Raw = new HttpClient(new SocketsHttpHandler()) { DefaultRequestHeaders = { { "Authorization", "Bearer bench" } } };
         RawUrl = new Uri(BaseUrl + "/chat/completions");
     }
@@ -29,6 +33,9 @@ public sealed class ClientSetup : IDisposable
 
     public ChatClient Sdk { get; }
 
+    /// <summary>Microsoft.Extensions.AI's IChatClient over the OpenAI SDK (Microsoft.Extensions.AI.OpenAI).</summary>
+    public MeaiChatClient Meai { get; }
+
     public HttpClient Raw { get; }
 
     public Uri RawUrl { get; }
@@ -36,11 +43,12 @@ public sealed class ClientSetup : IDisposable
     public void Dispose()
     {
         Ours.Dispose();
+        Meai.Dispose();
         Raw.Dispose();
     }
 }
 
-/// <summary>Starts the fixture server and the three clients for one fixture; the client benchmarks derive from it.</summary>
+/// <summary>Starts the fixture server and the clients for one fixture; the client benchmarks derive from it.</summary>
 public abstract class ClientBenchmarkBase
 {
     protected FixtureServer Server { get; private set; } = null!;
@@ -48,6 +56,8 @@ public abstract class ClientBenchmarkBase
     protected ClientSetup Clients { get; private set; } = null!;
 
     protected List<ChatMessage> SdkMessages { get; } = [new SystemChatMessage("You are terse."), new UserChatMessage("Say something.")];
+
+    protected List<MeaiChatMessage> MeaiMessages { get; } = [new(MeaiChatRole.System, "You are terse."), new(MeaiChatRole.User, "Say something.")];
 
     /// <summary>Which fixture the clients point at.</summary>
     protected abstract string Fixture { get; }

@@ -26,6 +26,7 @@ public static class FirstChunkLatency
                 ("raw SseParser + System.Text.Json", benchmarks.FirstChunk_RawSseParserSystemTextJson),
                 ("OpenPipeClient", benchmarks.FirstChunk_OpenPipeClient),
                 ("OpenAI SDK", benchmarks.FirstChunk_OpenAISdk),
+                ("M.E.AI OpenAI IChatClient", benchmarks.FirstChunk_MeaiOpenAIChatClient),
             };
             var results = new List<(string, double, double)>();
             foreach (var (name, firstChunk) in clients)

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Net.Http;
@@ -11,71 +12,146 @@ using System.Threading.Tasks;
 namespace OpenPipe.Benchmarks;
 
 /// <summary>
-/// The load generator, run as its own process: a fixed number of connections, each sending the
-/// same POST back to back for a fixed time, reading every response whole. Prints
-/// "requests/s | p50 | p99 | errors". Bounded in count of workers and in time; stops by itself.
+/// The load generator: a fixed number of connections, each sending the same POST back to back and
+/// reading every response whole, until stopped. Latencies are recorded only between
+/// <see cref="BeginMeasure"/> and <see cref="EndMeasureAsync"/>. In its own process
+/// (<c>--load-client URL BODYFILE CONCURRENCY KEY</c>) it takes the commands <c>measure</c> and
+/// <c>stop</c> on standard input and prints "count | p50 ms | p99 ms | errors" after <c>stop</c>,
+/// so the server's process does only server work. Bounded: it stops when told, when standard input
+/// closes, or after <see cref="MaxLifetime"/>.
 /// </summary>
-public static class LoadClient
+public sealed class LoadClient : IAsyncDisposable
 {
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>A load client that is never told to stop ends by itself after this long.</summary>
+    public static readonly TimeSpan MaxLifetime = TimeSpan.FromMinutes(5);
+
+    private readonly HttpClient http;
+    private readonly CancellationTokenSource stop = new(MaxLifetime);
+    private readonly List<double>[] latencies;
+    private readonly int[] errors;
+    private readonly Task[] workers;
+    private volatile bool measuring;
+
+    private LoadClient(Uri url, byte[] body, int concurrency, string? key)
+    {
+        http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+        {
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        latencies = Enumerable.Range(0, concurrency).Select(_ => new List<double>(8192)).ToArray();
+        errors = new int[concurrency];
+        workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(() => WorkAsync(w, url, body, key))).ToArray();
+    }
+
+    /// <summary>Starts <paramref name="concurrency"/> workers against <paramref name="url"/>.</summary>
+    public static LoadClient Start(Uri url, byte[] body, int concurrency, string? key) => new(url, body, concurrency, key);
+
+    /// <summary>From now on, latencies and errors count.</summary>
+    public void BeginMeasure() => measuring = true;
+
+    /// <summary>Stops the workers and returns what was measured since <see cref="BeginMeasure"/>.</summary>
+    public async Task<LoadResult> EndMeasureAsync()
+    {
+        measuring = false;
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+        double[] all = latencies.SelectMany(l => l).Order().ToArray();
+
+        double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
+        return new LoadResult(all.Length, Percentile(0.50), Percentile(0.99), errors.Sum());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+        http.Dispose();
+        stop.Dispose();
+    }
+
+    private async Task WorkAsync(int w, Uri url, byte[] body, string? key)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            bool ok;
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                if (key is not null)
+                {
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                }
+
+                using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop.Token);
+                await using var stream = await response.Content.ReadAsStreamAsync(stop.Token);
+                await stream.CopyToAsync(Stream.Null, stop.Token);
+                ok = response.IsSuccessStatusCode;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (HttpRequestException)
+            {
+                ok = false;
+            }
+
+            if (measuring)
+            {
+                if (ok)
+                {
+                    latencies[w].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                }
+                else
+                {
+                    Interlocked.Increment(ref errors[w]);
+                }
+            }
+        }
+    }
+
+    /// <summary>The process entry point: <c>--load-client URL BODYFILE CONCURRENCY KEY</c>, then commands on standard input.</summary>
+    public static async Task<int> RunProcessAsync(string[] args)
     {
         var url = new Uri(args[0]);
         byte[] body = await File.ReadAllBytesAsync(args[1]);
-        int concurrency = int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture);
-        var duration = TimeSpan.FromSeconds(int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
-        var warmup = TimeSpan.FromSeconds(int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture));
-        string? key = args[5] == "-" ? null : args[5];
-
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan });
-        var started = Stopwatch.StartNew();
-        var measureFrom = warmup;
-        var stopAt = warmup + duration;
-        var latencies = new List<double>[concurrency];
-        var errors = new int[concurrency];
-        var workers = Enumerable.Range(0, concurrency).Select(async w =>
+        int concurrency = int.Parse(args[2], CultureInfo.InvariantCulture);
+        string? key = args[3] == "-" ? null : args[3];
+        await using var load = Start(url, body, concurrency, key);
+        Console.WriteLine("started");
+        string? line;
+        while ((line = await Console.In.ReadLineAsync()) is not null)
         {
-            latencies[w] = new List<double>(4096);
-            while (started.Elapsed < stopAt)
+            if (line == "measure")
             {
-                long t0 = Stopwatch.GetTimestamp();
-                bool ok;
-                try
-                {
-                    using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
-                    request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                    if (key is not null)
-                    {
-                        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-                    }
-
-                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-                    await using var stream = await response.Content.ReadAsStreamAsync();
-                    await stream.CopyToAsync(Stream.Null);
-                    ok = response.IsSuccessStatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    ok = false;
-                }
-
-                if (started.Elapsed >= measureFrom && started.Elapsed < stopAt)
-                {
-                    if (ok)
-                    {
-                        latencies[w].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-                    }
-                    else
-                    {
-                        errors[w]++;
-                    }
-                }
+                load.BeginMeasure();
             }
-        }).ToArray();
-        await Task.WhenAll(workers);
+            else if (line == "stop")
+            {
+                break;
+            }
+        }
 
-        var all = latencies.SelectMany(l => l).Order().ToArray();
-        double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
-        Console.WriteLine(FormattableString.Invariant($"{all.Length / duration.TotalSeconds:0} | {Percentile(0.50):0.00} | {Percentile(0.99):0.00} | {errors.Sum()}"));
+        var result = await load.EndMeasureAsync();
+        Console.WriteLine(result.ToLine());
         return 0;
+    }
+}
+
+/// <summary>What the load client saw while measuring.</summary>
+public sealed record LoadResult(int Count, double P50Ms, double P99Ms, int Errors)
+{
+    public string ToLine() => FormattableString.Invariant($"{Count} | {P50Ms:0.000} | {P99Ms:0.000} | {Errors}");
+
+    public static LoadResult Parse(string line)
+    {
+        var c = line.Split('|').Select(s => s.Trim()).ToArray();
+        return new LoadResult(
+            int.Parse(c[0], CultureInfo.InvariantCulture),
+            double.Parse(c[1], CultureInfo.InvariantCulture),
+            double.Parse(c[2], CultureInfo.InvariantCulture),
+            int.Parse(c[3], CultureInfo.InvariantCulture));
     }
 }

@@ -48,6 +48,16 @@ public class NonStreamingBenchmarks : ClientBenchmarkBase
         OpenAI.Chat.ChatCompletion completion = await Clients.Sdk.CompleteChatAsync(SdkMessages, new ChatCompletionOptions { Temperature = 0.2f });
         return Summary.Of(completion.Id, completion.Content.FirstOrDefault()?.Text, completion.ContentTokenLogProbabilities.Count, completion.ToolCalls.Count);
     }
+
+    /// <summary>Microsoft.Extensions.AI's IChatClient over the OpenAI SDK; logprobs are read from the SDK's raw completion.</summary>
+    [Benchmark]
+    public async Task<string> MeaiOpenAIChatClient()
+    {
+        var response = await Clients.Meai.GetResponseAsync(MeaiMessages, new Microsoft.Extensions.AI.ChatOptions { Temperature = 0.2f });
+        var raw = (OpenAI.Chat.ChatCompletion)response.RawRepresentation!;
+        int toolCalls = response.Messages.SelectMany(m => m.Contents).OfType<Microsoft.Extensions.AI.FunctionCallContent>().Count();
+        return Summary.Of(response.ResponseId!, response.Text, raw.ContentTokenLogProbabilities.Count, toolCalls);
+    }
 }
 
 /// <summary>What a scenario read, in a form every client produces the same way.</summary>

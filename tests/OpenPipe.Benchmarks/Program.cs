@@ -1,9 +1,10 @@
 // Benchmarks of the kit against the OpenAI .NET SDK and a raw HttpClient + System.Text.Json baseline.
 //   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --filter '*'     client and serialization benchmarks
-//   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --server-load    server throughput (see ServerLoad.cs)
+//   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --server-load    server throughput against minimal-API peers (see ServerLoad.cs; --quick for a smoke run)
 //   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --first-chunk    server write -> first chunk seen (see FirstChunkLatency.cs)
 
 using System;
+using System.Linq;
 using System.Threading.Tasks;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -24,7 +25,7 @@ if (args.Length > 0 && args[0] == "--first-chunk")
 
 if (args.Length > 0 && args[0] == "--load-client")
 {
-    return await LoadClient.RunAsync(args[1..]);
+    return await LoadClient.RunProcessAsync(args[1..]);
 }
 
 var config = DefaultConfig.Instance
@@ -32,5 +33,6 @@ var config = DefaultConfig.Instance
     .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Value))
     .AddColumn(StatisticColumn.P95)
     .WithOptions(ConfigOptions.JoinSummary);
-BenchmarkSwitcher.FromAssembly(typeof(Fixtures).Assembly).Run(args, config);
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Fixtures).Assembly).Run(args, config).ToArray();
+ClientRatios.Write(summaries, Console.Out);
 return 0;

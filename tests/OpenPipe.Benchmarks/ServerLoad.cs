@@ -1,173 +1,329 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using OpenPipe.Client;
-using OpenPipe.Server;
 
 namespace OpenPipe.Benchmarks;
 
 /// <summary>
-/// Server throughput: a controller derived from the generated ChatCompletionsControllerBase
-/// (auth, MVC, Newtonsoft, SseFormatter) against a minimal-API endpoint writing the same bytes.
-/// The load comes from a separate process (<see cref="LoadClient"/>) on loopback, with fixed
-/// concurrency and duration: bounded, and it stops by itself.
+/// Server throughput, the project against its peers. Each run starts a load client (its own
+/// process: the server's process does only server work), warms up until two consecutive windows'
+/// requests/s agree within 5% (and at least <see cref="ServerLoadOptions.MinWarmup"/>: tiered JIT
+/// needs 12–20 s on this machine), then measures: requests/s counted by the server, p50/p99 seen by
+/// the client, the server process's CPU time and allocated bytes per request. Within a comparison
+/// the peers and the project run alternately, <see cref="ServerLoadOptions.Rounds"/> times, and the
+/// ratios are taken within a round. Bounded: every phase has a time limit.
 /// </summary>
 public static class ServerLoad
 {
-    public const string Key = "bench-key";
-
     public static async Task<int> RunAsync(string[] args)
     {
-        int concurrency = Option(args, "--concurrency", 32);
-        int duration = Option(args, "--duration", 10);
-        int warmup = Option(args, "--warmup", 2);
-        await using var server = await StartAsync();
-        string jsonBody = WriteTemp("""{"model":"openpipe:bench","messages":[{"role":"user","content":"Say something."}]}""");
-        string streamBody = WriteTemp("""{"model":"openpipe:bench","messages":[{"role":"user","content":"Say something."}],"stream":true}""");
-
-        var scenarios = new (string Name, string Path, string Body, bool Auth)[]
-        {
-            ("JSON completion: ChatCompletionsControllerBase", "api/v1/chat/completions", jsonBody, true),
-            ("JSON completion: minimal API, same bytes", "minimal/json", jsonBody, false),
-            ($"{Fixtures.ServerStreamChunks}-chunk stream: ChatCompletionsControllerBase", "api/v1/chat/completions", streamBody, true),
-            ($"{Fixtures.ServerStreamChunks}-chunk stream: minimal API, same bytes", "minimal/stream", streamBody, false),
-        };
-
-        Console.WriteLine($"Server throughput, {concurrency} concurrent connections, {warmup} s warm-up + {duration} s measured per scenario, load from a separate process on 127.0.0.1.");
+        var options = ServerLoadOptions.Parse(args);
+        Console.WriteLine(FormattableString.Invariant(
+            $"Server load: {options.Concurrency} connections, warm-up until two {options.Window.TotalSeconds:0.#} s windows agree within 5% (at least {options.MinWarmup.TotalSeconds:0} s, at most {options.MaxWarmup.TotalSeconds:0} s), {options.Duration.TotalSeconds:0} s measured, {options.Rounds} rounds, load from {(options.InProcessLoad ? "this process" : "a separate process")} on 127.0.0.1."));
+        Console.WriteLine($"Processors: {Environment.ProcessorCount}; GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}; load average at start: {LoadAverage()}");
+        var report = await MeasureAsync(options, Console.Out);
         Console.WriteLine();
-        Console.WriteLine("| scenario | requests/s | p50 ms | p99 ms | errors |");
-        Console.WriteLine("|---|---:|---:|---:|---:|");
-        foreach (var s in scenarios)
-        {
-            string result = await RunClientAsync(new Uri(server.Root, s.Path), s.Body, concurrency, duration, warmup, s.Auth ? Key : "-");
-            Console.WriteLine($"| {s.Name} | {result} |");
-        }
-
-        File.Delete(jsonBody);
-        File.Delete(streamBody);
-        return 0;
+        report.WriteRatios(Console.Out);
+        Console.WriteLine($"Load average at end: {LoadAverage()}");
+        return report.Runs.Any(r => r.Errors > 0) ? 1 : 0;
     }
 
-    /// <summary>Starts the server under test on 127.0.0.1 with a free port.</summary>
-    public static async Task<Host> StartAsync()
+    /// <summary>Runs every comparison (or those named in <see cref="ServerLoadOptions.Only"/>), writing a line per run to <paramref name="log"/>.</summary>
+    public static async Task<ServerLoadReport> MeasureAsync(ServerLoadOptions options, TextWriter log)
     {
-        var builder = WebApplication.CreateBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddOpenPipeServer(o => o.ApiKeys.Add(Key)).AddApplicationPart(typeof(BenchController).Assembly);
-        var app = builder.Build();
-        app.UseOpenPipeServer();
-        byte[][] chunks = SplitEvents(Fixtures.ServerStream);
-        app.MapPost("/minimal/json", async (HttpContext c) =>
+        await using var servers = await ServerTargets.StartAsync();
+        var runs = new List<ServerRun>();
+        var comparisons = servers.Comparisons.Where(c => options.Only is null || c.Name.Contains(options.Only, StringComparison.OrdinalIgnoreCase)).ToArray();
+        log.WriteLine("| comparison | round | target | requests/s | p50 ms | p99 ms | CPU µs/request | allocated B/request | warm-up s | converged | errors |");
+        log.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|");
+        foreach (var comparison in comparisons)
         {
-            await c.Request.Body.CopyToAsync(Stream.Null);
-            c.Response.ContentType = "application/json";
-            await c.Response.Body.WriteAsync(Fixtures.Small);
-        });
-        app.MapPost("/minimal/stream", async (HttpContext c) =>
-        {
-            await c.Request.Body.CopyToAsync(Stream.Null);
-            c.Response.ContentType = "text/event-stream";
-            c.Response.Headers.CacheControl = "no-cache";
-            foreach (byte[] chunk in chunks)
+            for (int round = 1; round <= options.Rounds; round++)
             {
-                await c.Response.Body.WriteAsync(chunk, c.RequestAborted);
-                await c.Response.Body.FlushAsync(c.RequestAborted);
+                foreach (var target in comparison.Peers.Append(comparison.Project))
+                {
+                    var run = await RunOneAsync(comparison, target, round, options);
+                    runs.Add(run);
+                    log.WriteLine(run.ToRow());
+                    log.Flush();
+                }
             }
-        });
-        await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new Host(app, new Uri(address.TrimEnd('/') + "/"));
-    }
-
-    private static async Task<string> RunClientAsync(Uri url, string bodyFile, int concurrency, int duration, int warmup, string key)
-    {
-        string self = typeof(ServerLoad).Assembly.Location;
-        var info = new ProcessStartInfo(Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? Environment.ProcessPath : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (string a in new[] { self, "--load-client", url.ToString(), bodyFile, concurrency.ToString(System.Globalization.CultureInfo.InvariantCulture), duration.ToString(System.Globalization.CultureInfo.InvariantCulture), warmup.ToString(System.Globalization.CultureInfo.InvariantCulture), key })
-        {
-            info.ArgumentList.Add(a);
         }
 
-        using var process = Process.Start(info)!;
-        string output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return output.Trim();
+        return new ServerLoadReport(comparisons, runs);
     }
 
-    private static byte[][] SplitEvents(byte[] body)
+    private static async Task<ServerRun> RunOneAsync(ServerComparison comparison, ServerTarget target, int round, ServerLoadOptions options)
     {
-        string text = Encoding.UTF8.GetString(body);
-        return text.Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(e => Encoding.UTF8.GetBytes(e + "\n\n")).ToArray();
+        await using var load = await LoadHandle.StartAsync(target.Url, target.Body, options.Concurrency, target.Key, options.InProcessLoad);
+        var clock = Stopwatch.StartNew();
+
+        // Warm up: windows of requests/s until two consecutive ones agree within 5%, after the minimum.
+        double? previous = null;
+        bool converged = false;
+        while (true)
+        {
+            long c0 = target.Counter.Value;
+            long t0 = Stopwatch.GetTimestamp();
+            await Task.Delay(options.Window);
+            double rate = (target.Counter.Value - c0) / Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            if (clock.Elapsed >= options.MinWarmup && previous is { } p && p > 0 && Math.Abs(rate - p) / Math.Max(rate, p) <= 0.05)
+            {
+                converged = true;
+                break;
+            }
+
+            if (clock.Elapsed >= options.MaxWarmup)
+            {
+                break;
+            }
+
+            previous = rate;
+        }
+
+        var warmup = clock.Elapsed;
+        load.BeginMeasure();
+        long count0 = target.Counter.Value;
+        var cpu0 = Environment.CpuUsage.TotalTime;
+        long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        long start = Stopwatch.GetTimestamp();
+        await Task.Delay(options.Duration);
+        long count1 = target.Counter.Value;
+        var cpu1 = Environment.CpuUsage.TotalTime;
+        long alloc1 = GC.GetTotalAllocatedBytes(precise: true);
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        var seen = await load.EndMeasureAsync();
+        long requests = Math.Max(1, count1 - count0);
+        return new ServerRun(
+            comparison.Name,
+            round,
+            target.Name,
+            target == comparison.Project,
+            (count1 - count0) / elapsed.TotalSeconds,
+            seen.P50Ms,
+            seen.P99Ms,
+            (cpu1 - cpu0).TotalMicroseconds / requests,
+            (double)(alloc1 - alloc0) / requests,
+            warmup,
+            converged,
+            seen.Errors);
     }
 
-    private static string WriteTemp(string body)
+    private static string LoadAverage()
     {
-        string path = Path.GetTempFileName();
-        File.WriteAllText(path, body);
-        return path;
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
     }
 
-    private static int Option(string[] args, string name, int fallback)
+    /// <summary>A load client in its own process (or, for the smoke test, in this one).</summary>
+    private sealed class LoadHandle : IAsyncDisposable
     {
-        int at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
-    }
+        private readonly Process? process;
+        private readonly LoadClient? inProcess;
+        private readonly string? bodyFile;
 
-    public sealed class Host(WebApplication app, Uri root) : IAsyncDisposable
-    {
-        public Uri Root { get; } = root;
+        private LoadHandle(Process? process, LoadClient? inProcess, string? bodyFile)
+        {
+            this.process = process;
+            this.inProcess = inProcess;
+            this.bodyFile = bodyFile;
+        }
+
+        public static async Task<LoadHandle> StartAsync(Uri url, byte[] body, int concurrency, string? key, bool inProcess)
+        {
+            if (inProcess)
+            {
+                return new LoadHandle(null, LoadClient.Start(url, body, concurrency, key), null);
+            }
+
+            string file = Path.GetTempFileName();
+            await File.WriteAllBytesAsync(file, body);
+            string self = typeof(ServerLoad).Assembly.Location;
+            string host = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+            var info = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+            foreach (string a in new[] { self, "--load-client", url.ToString(), file, concurrency.ToString(CultureInfo.InvariantCulture), key ?? "-" })
+            {
+                info.ArgumentList.Add(a);
+            }
+
+            var process = Process.Start(info)!;
+            using var started = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            string? first = await process.StandardOutput.ReadLineAsync(started.Token);
+            if (first != "started")
+            {
+                throw new InvalidOperationException($"The load client did not start: '{first}'.");
+            }
+
+            return new LoadHandle(process, null, file);
+        }
+
+        public void BeginMeasure()
+        {
+            if (inProcess is not null)
+            {
+                inProcess.BeginMeasure();
+            }
+            else
+            {
+                process!.StandardInput.WriteLine("measure");
+                process.StandardInput.Flush();
+            }
+        }
+
+        public async Task<LoadResult> EndMeasureAsync()
+        {
+            if (inProcess is not null)
+            {
+                return await inProcess.EndMeasureAsync();
+            }
+
+            await process!.StandardInput.WriteLineAsync("stop");
+            await process.StandardInput.FlushAsync();
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            string? line = await process.StandardOutput.ReadLineAsync(limit.Token);
+            return LoadResult.Parse(line ?? throw new InvalidOperationException("The load client printed no result."));
+        }
 
         public async ValueTask DisposeAsync()
         {
-            await app.StopAsync();
-            await app.DisposeAsync();
+            if (inProcess is not null)
+            {
+                await inProcess.DisposeAsync();
+            }
+
+            if (process is not null)
+            {
+                process.StandardInput.Close();
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                try
+                {
+                    await process.WaitForExitAsync(limit.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    process.Kill();
+                }
+
+                process.Dispose();
+            }
+
+            if (bodyFile is not null)
+            {
+                File.Delete(bodyFile);
+            }
         }
     }
 }
 
-/// <summary>A controller derived from the generated base that answers with the fixture's completion or its 100 chunks.</summary>
-public sealed class BenchController : ChatCompletionsControllerBase
+/// <summary>How long and how hard to load. <c>--quick</c> shortens every phase for a smoke run (its numbers mean nothing).</summary>
+public sealed record ServerLoadOptions
 {
-    private static readonly ChatCompletion Completion = OpenPipeJson.Deserialize<ChatCompletion>(Encoding.UTF8.GetString(Fixtures.Small))!;
+    public int Concurrency { get; init; } = 32;
 
-    private static readonly ChatCompletionChunk[] Chunks = Encoding.UTF8.GetString(Fixtures.ServerStream)
-        .Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
-        .Select(e => e["data: ".Length..])
-        .Where(d => d != "[DONE]")
-        .Select(d => OpenPipeJson.Deserialize<ChatCompletionChunk>(d)!)
-        .ToArray();
+    public TimeSpan Window { get; init; } = TimeSpan.FromSeconds(2);
 
-    public override Task<ActionResult<ChatCompletion>> CreateChatCompletion(
-        bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body, CancellationToken cancellationToken = default) =>
-        RespondAsync(body, (_, _) => Task.FromResult(Completion), StreamAsync);
+    public TimeSpan MinWarmup { get; init; } = TimeSpan.FromSeconds(20);
 
-    private static async IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public TimeSpan MaxWarmup { get; init; } = TimeSpan.FromSeconds(60);
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+
+    public int Rounds { get; init; } = 2;
+
+    public bool InProcessLoad { get; init; }
+
+    /// <summary>Runs only the comparisons whose name contains this.</summary>
+    public string? Only { get; init; }
+
+    public static ServerLoadOptions Quick { get; } = new()
     {
-        foreach (var chunk in Chunks)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            yield return chunk;
-        }
+        Concurrency = 2,
+        Window = TimeSpan.FromMilliseconds(200),
+        MinWarmup = TimeSpan.FromMilliseconds(400),
+        MaxWarmup = TimeSpan.FromMilliseconds(600),
+        Duration = TimeSpan.FromMilliseconds(300),
+    };
 
-        await Task.CompletedTask;
+    public static ServerLoadOptions Parse(string[] args)
+    {
+        var o = args.Contains("--quick") ? Quick : new ServerLoadOptions();
+        string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+        double? Number(string name) => Value(name) is { } v ? double.Parse(v, CultureInfo.InvariantCulture) : null;
+        return o with
+        {
+            Concurrency = (int?)Number("--concurrency") ?? o.Concurrency,
+            Window = Number("--window") is { } w ? TimeSpan.FromSeconds(w) : o.Window,
+            MinWarmup = Number("--min-warmup") is { } mi ? TimeSpan.FromSeconds(mi) : o.MinWarmup,
+            MaxWarmup = Number("--max-warmup") is { } ma ? TimeSpan.FromSeconds(ma) : o.MaxWarmup,
+            Duration = Number("--duration") is { } d ? TimeSpan.FromSeconds(d) : o.Duration,
+            Rounds = (int?)Number("--rounds") ?? o.Rounds,
+            Only = Value("--only") ?? o.Only,
+        };
+    }
+}
+
+/// <summary>One measured run of one target.</summary>
+public sealed record ServerRun(
+    string Comparison,
+    int Round,
+    string Target,
+    bool IsProject,
+    double RequestsPerSecond,
+    double P50Ms,
+    double P99Ms,
+    double CpuMicrosecondsPerRequest,
+    double AllocatedBytesPerRequest,
+    TimeSpan Warmup,
+    bool Converged,
+    int Errors)
+{
+    public string ToRow() => FormattableString.Invariant(
+        $"| {Comparison} | {Round} | {Target} | {RequestsPerSecond:0} | {P50Ms:0.00} | {P99Ms:0.00} | {CpuMicrosecondsPerRequest:0} | {AllocatedBytesPerRequest:0} | {Warmup.TotalSeconds:0} | {(Converged ? "yes" : "no")} | {Errors} |");
+}
+
+/// <summary>All runs, and the project's ratios to each peer within a round.</summary>
+public sealed record ServerLoadReport(IReadOnlyList<ServerComparison> Comparisons, IReadOnlyList<ServerRun> Runs)
+{
+    /// <summary>project/peer per round: requests/s, p99, CPU per request, allocations per request.</summary>
+    public IEnumerable<(string Comparison, string Peer, int Round, double Throughput, double P99, double Cpu, double Allocated)> Ratios()
+    {
+        foreach (var comparison in Comparisons)
+        {
+            foreach (var round in Runs.Where(r => r.Comparison == comparison.Name).GroupBy(r => r.Round))
+            {
+                var project = round.Single(r => r.IsProject);
+                foreach (var peer in round.Where(r => !r.IsProject))
+                {
+                    yield return (comparison.Name, peer.Target, round.Key,
+                        project.RequestsPerSecond / peer.RequestsPerSecond,
+                        project.P99Ms / peer.P99Ms,
+                        project.CpuMicrosecondsPerRequest / peer.CpuMicrosecondsPerRequest,
+                        project.AllocatedBytesPerRequest / peer.AllocatedBytesPerRequest);
+                }
+            }
+        }
+    }
+
+    public void WriteRatios(TextWriter writer)
+    {
+        writer.WriteLine("| comparison | project / peer | round | requests/s | p99 | CPU/request | allocated/request |");
+        writer.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+        foreach (var r in Ratios())
+        {
+            var comparison = Comparisons.Single(c => c.Name == r.Comparison);
+            writer.WriteLine(FormattableString.Invariant($"| {r.Comparison} | {comparison.Project.Name} / {r.Peer} | {r.Round} | {r.Throughput:0.00} | {r.P99:0.00} | {r.Cpu:0.00} | {r.Allocated:0.00} |"));
+        }
     }
 }

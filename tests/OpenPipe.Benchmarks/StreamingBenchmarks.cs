@@ -40,6 +40,10 @@ public class StreamingBenchmarks : ClientBenchmarkBase
     [BenchmarkCategory("whole stream")]
     public Task<string> OpenAISdk() => SdkAsync(firstOnly: false);
 
+    [Benchmark]
+    [BenchmarkCategory("whole stream")]
+    public Task<string> MeaiOpenAIChatClient() => MeaiAsync(firstOnly: false);
+
     [Benchmark(Baseline = true)]
     [BenchmarkCategory("first chunk")]
     public Task<string> FirstChunk_RawSseParserSystemTextJson() => RawAsync(firstOnly: true);
@@ -51,6 +55,10 @@ public class StreamingBenchmarks : ClientBenchmarkBase
     [Benchmark]
     [BenchmarkCategory("first chunk")]
     public Task<string> FirstChunk_OpenAISdk() => SdkAsync(firstOnly: true);
+
+    [Benchmark]
+    [BenchmarkCategory("first chunk")]
+    public Task<string> FirstChunk_MeaiOpenAIChatClient() => MeaiAsync(firstOnly: true);
 
     private async Task<string> RawAsync(bool firstOnly)
     {
@@ -120,6 +128,27 @@ public class StreamingBenchmarks : ClientBenchmarkBase
                 length += part.Text.Length;
             }
 
+            if (firstOnly)
+            {
+                break;
+            }
+        }
+
+        return $"{chunks}|{length}";
+    }
+
+    private async Task<string> MeaiAsync(bool firstOnly)
+    {
+        int chunks = 0;
+        int length = 0;
+        await foreach (var update in Clients.Meai.GetStreamingResponseAsync(MeaiMessages))
+        {
+            if (++chunks == 1)
+            {
+                FirstChunkSeen = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
+
+            length += update.Text.Length;
             if (firstOnly)
             {
                 break;

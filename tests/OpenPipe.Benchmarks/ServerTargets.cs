@@ -1,0 +1,252 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Newtonsoft.Json;
+using OpenPipe.Client;
+using OpenPipe.Server;
+
+namespace OpenPipe.Benchmarks;
+
+/// <summary>Counts the responses a host finished (a middleware increments it).</summary>
+public sealed class RequestCounter
+{
+    private long value;
+
+    public long Value => Interlocked.Read(ref value);
+
+    public void Increment() => Interlocked.Increment(ref value);
+}
+
+/// <summary>One endpoint under load: where it is, what to send, and the counter of its host.</summary>
+public sealed record ServerTarget(string Name, Uri Url, byte[] Body, string? Key, RequestCounter Counter);
+
+/// <summary>The project and the peers it is measured against; the load sends the same body to each.</summary>
+public sealed record ServerComparison(string Name, IReadOnlyList<ServerTarget> Peers, ServerTarget Project);
+
+/// <summary>
+/// The servers under load, in this process (so their CPU time and allocations are this process's):
+/// the kit as shipped (default host configuration and logging, the generated controller base) and, in the
+/// same host, the peers: a fair minimal API doing the same Newtonsoft work (bearer check, Newtonsoft into
+/// the same DTOs, the same echo, Newtonsoft out), a minimal API writing prebuilt bytes (the ceiling),
+/// and a minimal-API SSE writer (TypedResults.ServerSentEvents) for the stream.
+/// </summary>
+public sealed class ServerTargets : IAsyncDisposable
+{
+    public const string Key = "bench-key";
+
+    /// <summary>The JSON request every JSON scenario sends.</summary>
+    public static readonly byte[] JsonBody = """{"model":"openpipe:bench","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say something short about load tests and warm-up."}],"temperature":0.2}"""u8.ToArray();
+
+    /// <summary>The streaming request every stream scenario sends.</summary>
+    public static readonly byte[] StreamBody = """{"model":"openpipe:bench","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say something short about load tests and warm-up."}],"stream":true}"""u8.ToArray();
+
+    private readonly List<WebApplication> apps;
+
+    private ServerTargets(List<WebApplication> apps, IReadOnlyList<ServerComparison> comparisons, Uri kitRoot)
+    {
+        this.apps = apps;
+        Comparisons = comparisons;
+        KitRoot = kitRoot;
+    }
+
+    public IReadOnlyList<ServerComparison> Comparisons { get; }
+
+    /// <summary>The root of the host that serves the kit and its peers.</summary>
+    public Uri KitRoot { get; }
+
+    public static async Task<ServerTargets> StartAsync()
+    {
+        var counter = new RequestCounter();
+        var app = BuildKitHost(counter);
+        await app.StartAsync();
+        var root = RootOf(app);
+        ServerTarget Target(string name, string path, byte[] body, bool auth) => new(name, new Uri(root, path), body, auth ? Key : null, counter);
+
+        var comparisons = new List<ServerComparison>
+        {
+            new("JSON", [Target("fair minimal API", "fair/json", JsonBody, true), Target("prebuilt bytes", "ceiling/json", JsonBody, false)], Target("kit", "api/v1/chat/completions", JsonBody, true)),
+            new("SSE", [Target("minimal-API SSE writer", "fair/stream", StreamBody, true)], Target("kit", "api/v1/chat/completions", StreamBody, true)),
+        };
+        return new ServerTargets([app], comparisons, root);
+    }
+
+    /// <summary>The kit as an app would ship it, with the peers mapped beside it.</summary>
+    private static WebApplication BuildKitHost(RequestCounter counter)
+    {
+        var builder = WebApplication.CreateBuilder();
+        ShippedLogging(builder);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddOpenPipeServer(o => o.ApiKeys.Add(Key)).AddApplicationPart(typeof(BenchController).Assembly);
+        var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            await next(context);
+            counter.Increment();
+        });
+        app.UseOpenPipeServer();
+        MapPeers(app);
+        return app;
+    }
+
+    /// <summary>What the project templates ship in appsettings.json: Information, ASP.NET Core at Warning, to the console.</summary>
+    private static void ShippedLogging(WebApplicationBuilder builder)
+    {
+        builder.Configuration["Logging:LogLevel:Default"] = "Information";
+        builder.Configuration["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning";
+
+        // Only the start-up lines ("Now listening on ..."), which would interleave with the results.
+        builder.Configuration["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning";
+    }
+
+    private static void MapPeers(WebApplication app)
+    {
+        byte[] ceiling = Encoding.UTF8.GetBytes(OpenPipeJson.Serialize(BenchEcho.Complete(OpenPipeJson.Deserialize<ChatCompletionRequest>(Encoding.UTF8.GetString(JsonBody))!)));
+        app.MapPost("/ceiling/json", async (HttpContext c) =>
+        {
+            await c.Request.Body.CopyToAsync(Stream.Null);
+            c.Response.ContentType = "application/json; charset=utf-8";
+            await c.Response.Body.WriteAsync(ceiling);
+        });
+        app.MapPost("/fair/json", async (HttpContext c) =>
+        {
+            if (!FairPeer.Authorized(c))
+            {
+                c.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+
+            var request = await FairPeer.ReadAsync(c);
+            await FairPeer.WriteAsync(c, BenchEcho.Complete(request));
+        });
+        app.MapPost("/fair/stream", async (HttpContext c) =>
+        {
+            if (!FairPeer.Authorized(c))
+            {
+                return Results.Unauthorized();
+            }
+
+            var request = await FairPeer.ReadAsync(c);
+            return TypedResults.ServerSentEvents(FairPeer.Serialized(BenchEcho.StreamAsync(request, c.RequestAborted)));
+        });
+    }
+
+    private static Uri RootOf(WebApplication app) =>
+        new(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/");
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var app in apps)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>The hand-written peer's steps, each the plain way to do it with Newtonsoft.Json in a minimal API.</summary>
+internal static class FairPeer
+{
+    private static readonly byte[] Expected = Encoding.ASCII.GetBytes("Bearer " + ServerTargets.Key);
+    private static readonly Newtonsoft.Json.JsonSerializer Serializer = Newtonsoft.Json.JsonSerializer.Create(OpenPipeJson.Settings);
+
+    public static bool Authorized(HttpContext context)
+    {
+        string? header = context.Request.Headers.Authorization;
+        return header is not null && CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(header), Expected);
+    }
+
+    /// <summary>Buffers the body (Kestrel forbids synchronous reads) and deserializes it with one cached serializer.</summary>
+    public static async Task<ChatCompletionRequest> ReadAsync(HttpContext context)
+    {
+        using var buffer = new MemoryStream();
+        await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+        buffer.Position = 0;
+        using var reader = new JsonTextReader(new StreamReader(buffer));
+        return Serializer.Deserialize<ChatCompletionRequest>(reader)!;
+    }
+
+    /// <summary>Serializes into ASP.NET Core's pooled response writer, then flushes asynchronously.</summary>
+    public static async Task WriteAsync(HttpContext context, ChatCompletion completion)
+    {
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await using var writer = new HttpResponseStreamWriter(context.Response.Body, Encoding.UTF8);
+        using (var json = new JsonTextWriter(writer) { CloseOutput = false })
+        {
+            Serializer.Serialize(json, completion);
+        }
+
+        await writer.FlushAsync();
+    }
+
+    /// <summary>Each chunk as its Newtonsoft JSON, then the stream's end marker.</summary>
+    public static async IAsyncEnumerable<string> Serialized(IAsyncEnumerable<ChatCompletionChunk> chunks)
+    {
+        await foreach (var chunk in chunks)
+        {
+            using var text = new StringWriter();
+            Serializer.Serialize(text, chunk);
+            yield return text.ToString();
+        }
+
+        yield return "[DONE]";
+    }
+}
+
+/// <summary>The work behind every target: answer with the last user message's text, or stream the fixture's chunks.</summary>
+public static class BenchEcho
+{
+    private static readonly ChatCompletionChunk[] Chunks = Encoding.UTF8.GetString(Fixtures.ServerStream)
+        .Split("\n\n", StringSplitOptions.RemoveEmptyEntries)
+        .Select(e => e["data: ".Length..])
+        .Where(d => d != "[DONE]")
+        .Select(d => OpenPipeJson.Deserialize<ChatCompletionChunk>(d)!)
+        .ToArray();
+
+    public static ChatCompletion Complete(ChatCompletionRequest request)
+    {
+        string text = request.Messages.OfType<UserMessage>().LastOrDefault()?.Content?.ToString() ?? string.Empty;
+        int words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length;
+        return new ChatCompletion
+        {
+            Id = "chatcmpl-bench",
+            Object = "chat.completion",
+            Created = 1_764_000_000,
+            Model = request.Model,
+            Choices = [new ChatCompletionChoice { Index = 0, FinishReason = FinishReason.Stop, Message = new ChatCompletionResponseMessage { Role = "assistant", Content = text } }],
+            Usage = new Usage { PromptTokens = words, CompletionTokens = words, TotalTokens = 2 * words },
+        };
+    }
+
+    public static async IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        foreach (var chunk in Chunks)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return chunk;
+        }
+
+        await Task.CompletedTask;
+    }
+}
+
+/// <summary>The kit's side: a controller derived from the generated base, doing the same echo.</summary>
+public sealed class BenchController : ChatCompletionsControllerBase
+{
+    public override Task<ActionResult<ChatCompletion>> CreateChatCompletion(
+        bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body, CancellationToken cancellationToken = default) =>
+        RespondAsync(body, (request, _) => Task.FromResult(BenchEcho.Complete(request)), BenchEcho.StreamAsync);
+}
