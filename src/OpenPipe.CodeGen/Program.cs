@@ -4,6 +4,8 @@
 // with what NSwag's command line has no setting for:
 // - .NET names for snake_case JSON properties and parameters (finish_reason -> FinishReason,
 //   op-cache -> opCache);
+// - its own Liquid templates for the client's per-call code (nswag.templates/, nswag.json's
+//   templateDirectory), resolved against the repository;
 // - open value sets: a component schema `anyOf: [{type: string, enum: [...]}, {type: string}]`
 //   (known values listed, any string valid) becomes a readonly record struct with the known values
 //   named, written to Generated/OpenValues.g.cs (OpenValueWriter.cs), where NSwag would make a closed
@@ -102,6 +104,15 @@ internal static class Program
             // NSwag only refers to the open value types by name; OpenValues.g.cs declares them.
             settings.CodeGeneratorSettings.ExcludedTypeNames =
                 [.. settings.CodeGeneratorSettings.ExcludedTypeNames ?? [], .. openValues.Select(v => v.Name)];
+        }
+
+        // Template overrides (nswag.json: templateDirectory) are relative to the repository, wherever the generator runs.
+        foreach (var settings in new ClientGeneratorBaseSettings[] { client.Settings, controller.Settings })
+        {
+            if (settings.CodeGeneratorSettings.TemplateDirectory is { Length: > 0 } templates)
+            {
+                settings.CodeGeneratorSettings.TemplateDirectory = Path.GetFullPath(templates, repo);
+            }
         }
 
         var outputs = new List<InputOutputCommandBase> { client, controller };

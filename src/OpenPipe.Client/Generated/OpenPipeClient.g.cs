@@ -70,6 +70,7 @@ namespace OpenPipe.Client
         private System.Net.Http.HttpClient _httpClient;
         private static System.Lazy<Newtonsoft.Json.JsonSerializerSettings> _settings = new System.Lazy<Newtonsoft.Json.JsonSerializerSettings>(CreateSerializerSettings, true);
         private Newtonsoft.Json.JsonSerializerSettings _instanceSettings;
+        private Newtonsoft.Json.JsonSerializer? _serializer;
 
     #pragma warning disable CS8618 // Non-nullable field must contain a non-null value when exiting constructor. Consider declaring as nullable.
         public OpenPipeClient(System.Net.Http.HttpClient httpClient)
@@ -99,6 +100,9 @@ namespace OpenPipe.Client
         }
 
         protected Newtonsoft.Json.JsonSerializerSettings JsonSerializerSettings { get { return _instanceSettings ?? _settings.Value; } }
+
+        /// <summary>One serializer over <see cref="JsonSerializerSettings"/> for every call: creating one copies every setting.</summary>
+        private Newtonsoft.Json.JsonSerializer Serializer { get { return _serializer ??= Newtonsoft.Json.JsonSerializer.Create(JsonSerializerSettings); } }
 
         static partial void UpdateJsonSerializerSettings(Newtonsoft.Json.JsonSerializerSettings settings);
 
@@ -161,12 +165,10 @@ namespace OpenPipe.Client
 
                     if (opCriteria != null)
                         request_.Headers.TryAddWithoutValidation("op-criteria", ConvertToString(opCriteria, System.Globalization.CultureInfo.InvariantCulture));
-                    var json_ = Newtonsoft.Json.JsonConvert.SerializeObject(body, JsonSerializerSettings);
-                    var content_ = new System.Net.Http.StringContent(json_);
-                    content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
+                    var content_ = OpenPipeJsonContent.Create(body, Serializer);
                     request_.Content = content_;
-                    request_.Method = new System.Net.Http.HttpMethod("POST");
-                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+                    request_.Method = System.Net.Http.HttpMethod.Parse("POST");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
 
                     var urlBuilder_ = new System.Text.StringBuilder();
                     if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
@@ -184,14 +186,7 @@ namespace OpenPipe.Client
                     var disposeResponse_ = true;
                     try
                     {
-                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
-                        foreach (var item_ in response_.Headers)
-                            headers_[item_.Key] = item_.Value;
-                        if (response_.Content != null && response_.Content.Headers != null)
-                        {
-                            foreach (var item_ in response_.Content.Headers)
-                                headers_[item_.Key] = item_.Value;
-                        }
+                        var headers_ = new ResponseHeaders(response_);
 
                         ProcessResponse(client_, response_);
 
@@ -349,12 +344,12 @@ namespace OpenPipe.Client
             {
                 try
                 {
+                    // Read the body asynchronously (a no-op when the resilience handler already has): the reads below never block.
+                    await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
                     using (var responseStream = await ReadAsStreamAsync(response.Content, cancellationToken).ConfigureAwait(false))
-                    using (var streamReader = new System.IO.StreamReader(responseStream))
-                    using (var jsonTextReader = new Newtonsoft.Json.JsonTextReader(streamReader))
+                    using (var jsonTextReader = OpenPipeJson.CreateReader(new PooledUtf8Reader(responseStream)))
                     {
-                        var serializer = Newtonsoft.Json.JsonSerializer.Create(JsonSerializerSettings);
-                        var typedBody = serializer.Deserialize<T>(jsonTextReader);
+                        var typedBody = Serializer.Deserialize<T>(jsonTextReader);
                         return new ObjectResponseResult<T>(typedBody!, string.Empty);
                     }
                 }

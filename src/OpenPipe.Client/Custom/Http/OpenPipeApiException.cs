@@ -27,7 +27,7 @@ public class OpenPipeApiException : Exception
     {
         StatusCode = statusCode;
         Response = response;
-        Headers = headers ?? new Dictionary<string, IEnumerable<string>>();
+        Headers = headers is ResponseHeaders lazy ? lazy.Copy() : headers ?? new Dictionary<string, IEnumerable<string>>();
         Error = ParseError(response);
     }
 
@@ -43,7 +43,7 @@ public class OpenPipeApiException : Exception
     {
         StatusCode = statusCode;
         Response = response;
-        Headers = headers ?? new Dictionary<string, IEnumerable<string>>();
+        Headers = headers is ResponseHeaders lazy ? lazy.Copy() : headers ?? new Dictionary<string, IEnumerable<string>>();
         Error = error;
     }
 

@@ -64,8 +64,8 @@ public partial class OpenPipeClient
             throw await OpenPipeApiException.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
         }
 
-        // One serializer per stream: creating one per chunk (as JsonConvert does) costs on every event.
-        var serializer = JsonSerializer.Create(JsonSerializerSettings);
+        // The client's one serializer: creating one per chunk (as JsonConvert does), or per stream, copies every setting.
+        var serializer = Serializer;
         using Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         IAsyncEnumerator<SseItem<string>> events = SseParser.Create(body).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
@@ -110,11 +110,11 @@ public partial class OpenPipeClient
     private HttpRequestMessage CreateStreamingRequest(ChatCompletionRequest request, OpenPipeRequestOptions? requestOptions)
     {
         bool? previous = request.Stream;
-        string json;
+        HttpContent content;
         request.Stream = true;
         try
         {
-            json = JsonConvert.SerializeObject(request, JsonSerializerSettings);
+            content = OpenPipeJsonContent.Create(request, Serializer);
         }
         finally
         {
@@ -124,7 +124,7 @@ public partial class OpenPipeClient
         string url = BaseUrl + "chat/completions";
         var message = new HttpRequestMessage(HttpMethod.Post, new Uri(url, UriKind.RelativeOrAbsolute))
         {
-            Content = new StringContent(json, Encoding.UTF8, "application/json"),
+            Content = content,
         };
         message.Headers.Accept.ParseAdd(ChatCompletionStream.MediaType);
         message.Options.Set(OpenPipeResilienceHandler.StreamingOption, true);
