@@ -15,14 +15,16 @@ using OurRequest = OpenPipe.Client.ChatCompletionRequest;
 namespace OpenPipe.Server.Tests;
 
 /// <summary>A real Kestrel on 127.0.0.1: the generated client and the official OpenAI .NET SDK both work against it.</summary>
-[TestFixture]
+[TestFixture(Mapping.MinimalApi)]
+[TestFixture(Mapping.HandlerController)]
+[TestFixture(Mapping.DerivedController)]
 [NonParallelizable]
-public sealed class InteropTests
+public sealed class InteropTests(Mapping mapping)
 {
     private TestApp app = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync() => app = await TestApp.StartAsync(kestrel: true);
+    public async Task StartAsync() => app = await TestApp.StartAsync(mapping, kestrel: true);
 
     [OneTimeTearDown]
     public async Task StopAsync() => await app.DisposeAsync();

@@ -95,8 +95,8 @@ public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
     private sealed record KeyHashes(OpenPipeServerOptions Source, int Count, byte[][] Hashes);
 }
 
-/// <summary>The names of the OpenPipe bearer scheme.</summary>
-public static class OpenPipeBearerDefaults
+/// <summary>The names the OpenPipe server registers.</summary>
+public static class OpenPipeDefaults
 {
     /// <summary>The authentication scheme's name.</summary>
     public const string AuthenticationScheme = "OpenPipeBearer";
