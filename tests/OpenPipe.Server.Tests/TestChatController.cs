@@ -57,7 +57,7 @@ public sealed class TestChatHandler(StreamProbe probe) : IChatCompletionHandler
         }
         else
         {
-            completion = ChatCompletion.Create(request.Model, "echo: " + LastUserText(request), Usage.Create(3, 2), "chatcmpl-test", Created);
+            completion = ChatCompletion.FromText(request.Model, "echo: " + LastUserText(request), Usage.Create(3, 2), "chatcmpl-test", Created);
         }
 
         completion.AdditionalProperties["key_id"] = context.Caller.KeyId;
@@ -115,7 +115,7 @@ public sealed class TestChatHandler(StreamProbe probe) : IChatCompletionHandler
         request.Messages.OfType<UserMessage>().LastOrDefault()?.Content?.ToString() ?? string.Empty;
 
     private static ChatCompletionChunk Chunk(ChatCompletionRequest request, ChatCompletionChunkDelta delta, FinishReason? finish = null) =>
-        ChatCompletionChunk.Create("chatcmpl-test", request.Model, Created, delta, finish);
+        ChatCompletionChunk.Delta("chatcmpl-test", request.Model, Created, delta, finish);
 }
 
 /// <summary>

@@ -41,7 +41,7 @@ public partial class ChatCompletion
     /// <param name="id">The completion's id; by default a new <c>chatcmpl-</c> id.</param>
     /// <param name="created">When it was created; by default now.</param>
     /// <returns>The completion.</returns>
-    public static ChatCompletion Create(string model, string content, Usage? usage = null, string? id = null, DateTimeOffset? created = null)
+    public static ChatCompletion FromText(string model, string content, Usage? usage = null, string? id = null, DateTimeOffset? created = null)
     {
         ArgumentNullException.ThrowIfNull(content);
         return Create(model, [ChatCompletionChoice.Create(0, ChatCompletionResponseMessage.Assistant(content), FinishReason.Stop)], usage, id, created);
@@ -104,7 +104,7 @@ public partial class ChatCompletionChunk
     /// <param name="finishReason">Set on the last chunk of the choice.</param>
     /// <param name="index">The choice's position, from 0.</param>
     /// <returns>The chunk.</returns>
-    public static ChatCompletionChunk Create(string id, string model, DateTimeOffset created, ChatCompletionChunkDelta delta, FinishReason? finishReason = null, int index = 0)
+    public static ChatCompletionChunk Delta(string id, string model, DateTimeOffset created, ChatCompletionChunkDelta delta, FinishReason? finishReason = null, int index = 0)
     {
         ArgumentNullException.ThrowIfNull(delta);
         ArgumentOutOfRangeException.ThrowIfNegative(index);

@@ -32,6 +32,6 @@ public interface IChatCompletionHandler
     /// <param name="request">The validated request.</param>
     /// <param name="context">The caller and the OpenPipe headers.</param>
     /// <param name="cancellationToken">Fires when the client disconnects.</param>
-    /// <returns>The chunks; build them with <see cref="ChatCompletionChunk.Create(string, string, System.DateTimeOffset, ChatCompletionChunkDelta, FinishReason?, int)"/>.</returns>
+    /// <returns>The chunks; build them with <see cref="ChatCompletionChunk.Delta(string, string, System.DateTimeOffset, ChatCompletionChunkDelta, FinishReason?, int)"/>.</returns>
     IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, ChatCompletionContext context, CancellationToken cancellationToken = default);
 }

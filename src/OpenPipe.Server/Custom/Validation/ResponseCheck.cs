@@ -70,6 +70,6 @@ internal sealed partial class ResponseCheck(ILogger logger)
 
     private static string Quote(string? value) => value is null ? "missing" : $"\"{value}\"";
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Response check: the handler's {Type} breaks the spec at {Path}: {Problem} Build responses with ChatCompletion.Create and ChatCompletionChunk.Create so required fields are set.")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Response check: the handler's {Type} breaks the spec at {Path}: {Problem} Build responses with ChatCompletion.Create/FromText and ChatCompletionChunk.Delta/Create so required fields are set.")]
     private static partial void LogViolation(ILogger logger, string type, string path, string problem);
 }
