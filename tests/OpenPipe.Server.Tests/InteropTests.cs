@@ -74,6 +74,27 @@ public sealed class InteropTests(Mapping mapping)
     }
 
     [Test]
+    public async Task GeneratedClient_ToolCall_NonStreamingAndStreaming()
+    {
+        // Arrange
+        using var client = OurClient();
+        var request = Request("weather?");
+        request.Tools = [new ChatCompletionTool { Type = OpenPipe.Client.ToolType.Function, Function = new FunctionDefinition { Name = "get_weather" } }];
+
+        // Act
+        OurCompletion completion = await client.CreateChatCompletionAsync(request);
+        OurCompletion merged = await client.CreateChatCompletionStreamingAsync(request).ToChatCompletionAsync();
+
+        // Assert
+        foreach (var answer in new[] { completion, merged })
+        {
+            Assert.That(answer.Choices[0].FinishReason, Is.EqualTo(OpenPipe.Client.FinishReason.ToolCalls));
+            Assert.That(answer.Choices[0].Message.ToolCalls!.Single().Function.Name, Is.EqualTo("get_weather"));
+            Assert.That(answer.Choices[0].Message.ToolCalls!.Single().Function.Arguments, Is.EqualTo("{\"city\":\"Paris\"}"));
+        }
+    }
+
+    [Test]
     public async Task GeneratedClient_BadRequestAndBadKey_MapOntoOpenPipeApiException()
     {
         using var client = OurClient();
