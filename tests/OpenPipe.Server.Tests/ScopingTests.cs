@@ -176,7 +176,7 @@ internal sealed partial class HostApp : IAsyncDisposable
 
         // The host's own choices.
         builder.Services.AddAuthentication(HostAuthHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, HostAuthHandler>(HostAuthHandler.SchemeName, null);
-        builder.Services.AddAuthorization();
+        builder.Services.AddAuthorization(o => o.DefaultPolicy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireClaim(ClaimTypes.Name).Build());
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never);
         var mvc = builder.Services.AddControllers().ConfigureApplicationPartManager(parts =>

@@ -100,6 +100,12 @@ public static class OpenPipeDefaults
 {
     /// <summary>The authentication scheme's name.</summary>
     public const string AuthenticationScheme = "OpenPipeBearer";
+
+    /// <summary>
+    /// The authorization policy on the kit's routes: an authenticated caller of
+    /// <see cref="AuthenticationScheme"/>, independent of the app's default policy.
+    /// </summary>
+    public const string AuthorizationPolicy = "OpenPipe";
 }
 
 /// <summary>Options of the OpenPipe bearer scheme (none beyond the framework's).</summary>

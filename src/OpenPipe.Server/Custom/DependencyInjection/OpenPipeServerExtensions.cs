@@ -6,7 +6,6 @@
 
 using System;
 using System.Linq;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.ApplicationModels;
@@ -45,7 +44,9 @@ namespace Microsoft.Extensions.DependencyInjection
             services.TryAddSingleton<IOpenPipeKeyValidator, ConfiguredKeyValidator>();
             services.AddAuthentication()
                 .AddScheme<OpenPipeBearerOptions, OpenPipeBearerHandler>(OpenPipeDefaults.AuthenticationScheme, null);
-            services.AddAuthorization();
+            services.AddAuthorization(authorization => authorization.AddPolicy(
+                OpenPipeDefaults.AuthorizationPolicy,
+                policy => policy.AddAuthenticationSchemes(OpenPipeDefaults.AuthenticationScheme).RequireAuthenticatedUser()));
             services.TryAddEnumerable(ServiceDescriptor.Transient<IApplicationModelProvider, OpenPipeApplicationModelProvider>());
             return services;
         }
@@ -113,7 +114,7 @@ namespace Microsoft.AspNetCore.Builder
             ArgumentNullException.ThrowIfNull(prefix);
             var group = endpoints.MapGroup(prefix);
             group.MapPost("/chat/completions", ChatCompletionPipeline.HandleAsync)
-                .RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = OpenPipeDefaults.AuthenticationScheme })
+                .RequireAuthorization(OpenPipeDefaults.AuthorizationPolicy)
                 .WithName("OpenPipe.CreateChatCompletion")
                 .WithDisplayName("OpenPipe: POST chat/completions");
             group.MapMethods("/chat/completions", [HttpMethods.Get, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete], context =>

@@ -16,7 +16,7 @@ using OpenPipe.Client;
 namespace OpenPipe.Server;
 
 /// <summary>The base of the generated <see cref="ChatCompletionsControllerBase"/>.</summary>
-[Authorize(AuthenticationSchemes = OpenPipeDefaults.AuthenticationScheme)]
+[Authorize(Policy = OpenPipeDefaults.AuthorizationPolicy)]
 [Produces("application/json", "text/event-stream")]
 public abstract class OpenPipeControllerBase : ControllerBase
 {
