@@ -39,7 +39,7 @@ namespace OpenPipe.Client
         /// <param name="opCache">Cache mode for this request.</param>
         /// <param name="opTags">A JSON object of string tags stored with the logged request, e.g. {"prompt_id": "first"}.</param>
         /// <param name="opCriteria">A JSON array of criterion ids to evaluate the completion against, e.g. ["criterion-1@v1"].</param>
-        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`.</returns>
+        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`, ended by `data: [DONE]`. A failure before the first chunk is an ordinary error response; a failure after it is sent as one last event whose data is an `ErrorResponse`, and the stream ends there.</returns>
         /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
         System.Threading.Tasks.Task<ChatCompletion> CreateChatCompletionAsync(bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body);
 
@@ -54,7 +54,7 @@ namespace OpenPipe.Client
         /// <param name="opCache">Cache mode for this request.</param>
         /// <param name="opTags">A JSON object of string tags stored with the logged request, e.g. {"prompt_id": "first"}.</param>
         /// <param name="opCriteria">A JSON array of criterion ids to evaluate the completion against, e.g. ["criterion-1@v1"].</param>
-        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`.</returns>
+        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`, ended by `data: [DONE]`. A failure before the first chunk is an ordinary error response; a failure after it is sent as one last event whose data is an `ErrorResponse`, and the stream ends there.</returns>
         /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
         System.Threading.Tasks.Task<ChatCompletion> CreateChatCompletionAsync(bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body, System.Threading.CancellationToken cancellationToken);
 
@@ -118,7 +118,7 @@ namespace OpenPipe.Client
         /// <param name="opCache">Cache mode for this request.</param>
         /// <param name="opTags">A JSON object of string tags stored with the logged request, e.g. {"prompt_id": "first"}.</param>
         /// <param name="opCriteria">A JSON array of criterion ids to evaluate the completion against, e.g. ["criterion-1@v1"].</param>
-        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`.</returns>
+        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`, ended by `data: [DONE]`. A failure before the first chunk is an ordinary error response; a failure after it is sent as one last event whose data is an `ErrorResponse`, and the stream ends there.</returns>
         /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
         public virtual System.Threading.Tasks.Task<ChatCompletion> CreateChatCompletionAsync(bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body)
         {
@@ -136,7 +136,7 @@ namespace OpenPipe.Client
         /// <param name="opCache">Cache mode for this request.</param>
         /// <param name="opTags">A JSON object of string tags stored with the logged request, e.g. {"prompt_id": "first"}.</param>
         /// <param name="opCriteria">A JSON array of criterion ids to evaluate the completion against, e.g. ["criterion-1@v1"].</param>
-        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`.</returns>
+        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`, ended by `data: [DONE]`. A failure before the first chunk is an ordinary error response; a failure after it is sent as one last event whose data is an `ErrorResponse`, and the stream ends there.</returns>
         /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
         public virtual async System.Threading.Tasks.Task<ChatCompletion> CreateChatCompletionAsync(bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body, System.Threading.CancellationToken cancellationToken)
         {
