@@ -39,7 +39,7 @@ namespace OpenPipe.Client
         /// <param name="opCache">Cache mode for this request.</param>
         /// <param name="opTags">A JSON object of string tags stored with the logged request, e.g. {"prompt_id": "first"}.</param>
         /// <param name="opCriteria">A JSON array of criterion ids to evaluate the completion against, e.g. ["criterion-1@v1"].</param>
-        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`, ended by `data: [DONE]`. A failure before the first chunk is an ordinary error response; a failure after it is sent as one last event whose data is an `ErrorResponse`, and the stream ends there.</returns>
+        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`.</returns>
         /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
         System.Threading.Tasks.Task<ChatCompletion> CreateChatCompletionAsync(bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body);
 
@@ -54,7 +54,7 @@ namespace OpenPipe.Client
         /// <param name="opCache">Cache mode for this request.</param>
         /// <param name="opTags">A JSON object of string tags stored with the logged request, e.g. {"prompt_id": "first"}.</param>
         /// <param name="opCriteria">A JSON array of criterion ids to evaluate the completion against, e.g. ["criterion-1@v1"].</param>
-        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`, ended by `data: [DONE]`. A failure before the first chunk is an ordinary error response; a failure after it is sent as one last event whose data is an `ErrorResponse`, and the stream ends there.</returns>
+        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`.</returns>
         /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
         System.Threading.Tasks.Task<ChatCompletion> CreateChatCompletionAsync(bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body, System.Threading.CancellationToken cancellationToken);
 
@@ -118,7 +118,7 @@ namespace OpenPipe.Client
         /// <param name="opCache">Cache mode for this request.</param>
         /// <param name="opTags">A JSON object of string tags stored with the logged request, e.g. {"prompt_id": "first"}.</param>
         /// <param name="opCriteria">A JSON array of criterion ids to evaluate the completion against, e.g. ["criterion-1@v1"].</param>
-        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`, ended by `data: [DONE]`. A failure before the first chunk is an ordinary error response; a failure after it is sent as one last event whose data is an `ErrorResponse`, and the stream ends there.</returns>
+        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`.</returns>
         /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
         public virtual System.Threading.Tasks.Task<ChatCompletion> CreateChatCompletionAsync(bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body)
         {
@@ -136,7 +136,7 @@ namespace OpenPipe.Client
         /// <param name="opCache">Cache mode for this request.</param>
         /// <param name="opTags">A JSON object of string tags stored with the logged request, e.g. {"prompt_id": "first"}.</param>
         /// <param name="opCriteria">A JSON array of criterion ids to evaluate the completion against, e.g. ["criterion-1@v1"].</param>
-        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`, ended by `data: [DONE]`. A failure before the first chunk is an ordinary error response; a failure after it is sent as one last event whose data is an `ErrorResponse`, and the stream ends there.</returns>
+        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`.</returns>
         /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
         public virtual async System.Threading.Tasks.Task<ChatCompletion> CreateChatCompletionAsync(bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body, System.Threading.CancellationToken cancellationToken)
         {
@@ -2148,6 +2148,28 @@ namespace OpenPipe.Client
 
         [Newtonsoft.Json.JsonProperty("error", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public OpenAIError? Error { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// The event that ends a stream which failed after it started, `data: {"error": {...}}`, in OpenAI's shape so that OpenAI SDKs raise it too.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class ChatCompletionStreamError
+    {
+
+        [Newtonsoft.Json.JsonProperty("error", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public OpenAIError Error { get; set; } = new OpenAIError();
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 

@@ -42,7 +42,7 @@ namespace OpenPipe.Server
         /// <param name="opCache">Cache mode for this request.</param>
         /// <param name="opTags">A JSON object of string tags stored with the logged request, e.g. {"prompt_id": "first"}.</param>
         /// <param name="opCriteria">A JSON array of criterion ids to evaluate the completion against, e.g. ["criterion-1@v1"].</param>
-        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`, ended by `data: [DONE]`. A failure before the first chunk is an ordinary error response; a failure after it is sent as one last event whose data is an `ErrorResponse`, and the stream ends there.</returns>
+        /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`.</returns>
         [Microsoft.AspNetCore.Mvc.HttpPost, Microsoft.AspNetCore.Mvc.Route("chat/completions")]
         public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<ChatCompletion>> CreateChatCompletion([Microsoft.AspNetCore.Mvc.FromHeader(Name = "op-log-request")] bool? opLogRequest, [Microsoft.AspNetCore.Mvc.FromHeader(Name = "op-cache")] CacheMode? opCache, [Microsoft.AspNetCore.Mvc.FromHeader(Name = "op-tags")] string? opTags, [Microsoft.AspNetCore.Mvc.FromHeader(Name = "op-criteria")] string? opCriteria, [Microsoft.AspNetCore.Mvc.FromBody] [Microsoft.AspNetCore.Mvc.ModelBinding.BindRequired] ChatCompletionRequest body, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
 

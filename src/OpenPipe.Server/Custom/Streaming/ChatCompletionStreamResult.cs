@@ -26,7 +26,6 @@ namespace OpenPipe.Server;
 /// <summary>Writes a stream of <see cref="ChatCompletionChunk"/> as server-sent events.</summary>
 public sealed class ChatCompletionStreamResult : ActionResult, IResult
 {
-    private const string Done = "[DONE]";
     private readonly Func<CancellationToken, IAsyncEnumerable<ChatCompletionChunk>> producer;
 
     /// <summary>Creates the result.</summary>
@@ -95,7 +94,7 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
             ?? (ILogger)NullLogger.Instance;
 
         http.Response.StatusCode = StatusCodes.Status200OK;
-        http.Response.ContentType = "text/event-stream";
+        http.Response.ContentType = ChatCompletionStream.MediaType;
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
@@ -138,7 +137,7 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
                 catch (Exception e)
                 {
                     logger.LogError(e, "The chat completion stream failed after it started; ending it with an error event.");
-                    error = OpenPipeJson.Serialize(OpenPipeErrors.Create(StatusCodes.Status500InternalServerError, "The stream failed: internal error."));
+                    error = OpenPipeJson.Serialize(new ChatCompletionStreamError { Error = new OpenAIError { Message = "The stream failed: internal error.", Code = "INTERNAL_SERVER_ERROR", Type = "server_error" } });
                     break;
                 }
 
@@ -150,7 +149,7 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
             await enumerator.DisposeAsync().ConfigureAwait(false);
         }
 
-        yield return new SseItem<object>(error ?? Done);
+        yield return new SseItem<object>(error ?? ChatCompletionStream.Done);
     }
 
     /// <summary>
