@@ -12,7 +12,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Newtonsoft.Json;
@@ -39,7 +38,7 @@ public sealed record ServerComparison(string Name, IReadOnlyList<ServerTarget> P
 
 /// <summary>
 /// The servers under load, in this process (so their CPU time and allocations are this process's):
-/// the kit as shipped (default host configuration and logging, the generated controller base) and, in the
+/// the kit as shipped (default host configuration and logging, an IChatCompletionHandler mapped with MapOpenPipeChatCompletions) and, in the
 /// same host, the peers: a fair minimal API doing the same Newtonsoft work (bearer check, Newtonsoft into
 /// the same DTOs, the same echo, Newtonsoft out), a minimal API writing prebuilt bytes (the ceiling),
 /// and a minimal-API SSE writer (TypedResults.ServerSentEvents) for the stream.
@@ -90,14 +89,14 @@ public sealed class ServerTargets : IAsyncDisposable
         var builder = WebApplication.CreateBuilder();
         ShippedLogging(builder);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddOpenPipeServer(o => o.ApiKeys.Add(Key)).AddApplicationPart(typeof(BenchController).Assembly);
+        builder.Services.AddOpenPipeServer<BenchHandler>(o => o.ApiKeys.Add(Key));
         var app = builder.Build();
         app.Use(async (context, next) =>
         {
             await next(context);
             counter.Increment();
         });
-        app.UseOpenPipeServer();
+        app.MapOpenPipeChatCompletions();
         MapPeers(app);
         return app;
     }
@@ -243,10 +242,12 @@ public static class BenchEcho
     }
 }
 
-/// <summary>The kit's side: a controller derived from the generated base, doing the same echo.</summary>
-public sealed class BenchController : ChatCompletionsControllerBase
+/// <summary>The kit's side: an <see cref="IChatCompletionHandler"/> doing the same echo, mapped with MapOpenPipeChatCompletions.</summary>
+public sealed class BenchHandler : IChatCompletionHandler
 {
-    public override Task<ActionResult<ChatCompletion>> CreateChatCompletion(
-        bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body, CancellationToken cancellationToken = default) =>
-        RespondAsync(body, (request, _) => Task.FromResult(BenchEcho.Complete(request)), BenchEcho.StreamAsync);
+    public Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, ChatCompletionContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(BenchEcho.Complete(request));
+
+    public IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, ChatCompletionContext context, CancellationToken cancellationToken = default) =>
+        BenchEcho.StreamAsync(request, cancellationToken);
 }
