@@ -28,8 +28,17 @@ if (args.Length > 0 && args[0] == "--load-client")
     return await LoadClient.RunProcessAsync(args[1..]);
 }
 
+// --in-process runs the benchmarks in this process (no separate Release build of a generated project: quicker, same numbers within noise).
+bool inProcess = args.Contains("--in-process");
+args = args.Where(a => a != "--in-process").ToArray();
+var job = Job.Default.WithWarmupCount(3).WithIterationCount(12).WithLaunchCount(1);
+if (inProcess)
+{
+    job = job.WithToolchain(BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance);
+}
+
 var config = DefaultConfig.Instance
-    .AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(12).WithLaunchCount(1))
+    .AddJob(job)
     .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Value))
     .AddColumn(StatisticColumn.P95)
     .WithOptions(ConfigOptions.JoinSummary);

@@ -1,7 +1,9 @@
 // Adds: SpecValidator, which checks a DTO graph against the constraints NSwag generated from the
 // spec ([Required], [Range], [StringLength], IValidatableObject) and names each problem by its JSON
 // path (`messages.1.role`). Requests are checked with it on the way in; responses, optionally, on
-// the way out.
+// the way out. Each type's plan is built once: only its constrained properties are checked (each
+// attribute called directly, in DataAnnotations' order and with its messages), and only members
+// that can hold a DTO are walked; the path is built only for a problem.
 
 using System;
 using System.Collections;
@@ -20,9 +22,15 @@ internal static class SpecValidator
 {
     private const int MaxDepth = 64;
     private static readonly Assembly Dtos = typeof(ChatCompletionRequest).Assembly;
-    private static readonly ConcurrentDictionary<Type, Member[]> Members = new();
+    private static readonly ConcurrentDictionary<Type, Plan> Plans = new();
 
-    private sealed record Member(string JsonName, Func<object, object?> Get);
+    /// <summary>A property with constraints: its attributes, [Required] first as DataAnnotations checks it.</summary>
+    private sealed record Check(string Name, string JsonName, Func<object, object?> Get, RequiredAttribute? Required, ValidationAttribute[] Others);
+
+    /// <summary>A member that can hold a DTO or a list of them.</summary>
+    private sealed record Child(string JsonName, Func<object, object?> Get);
+
+    private sealed record Plan(Check[] Checks, ValidationAttribute[] TypeAttributes, bool Validatable, Child[] Children);
 
     /// <summary>Adds one issue per constraint <paramref name="value"/> or anything under it breaks.</summary>
     public static void Validate(object value, List<ErrorIssue> issues) => Visit(value, [], issues, 0);
@@ -35,57 +43,104 @@ internal static class SpecValidator
         }
 
         var type = value.GetType();
-        var members = Members.GetOrAdd(type, Describe);
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true);
-        foreach (var result in results)
+        var plan = Plans.GetOrAdd(type, Describe);
+        int before = issues.Count;
+        foreach (var check in plan.Checks)
         {
-            var names = result.MemberNames.Any() ? result.MemberNames : [string.Empty];
-            foreach (string member in names)
+            object? member = check.Get(value);
+            if (check.Required is { } required && !required.IsValid(member))
             {
-                string json = members.FirstOrDefault(m => m.JsonName == member)?.JsonName ?? JsonNameOf(type, member);
-                issues.Add(new ErrorIssue
-                {
-                    Message = result.ErrorMessage is { } message && json.Length > 0 ? message.Replace(member, json, StringComparison.Ordinal) : result.ErrorMessage ?? "Invalid value.",
-                    Path = json.Length == 0 ? [.. path] : [.. path, json],
-                });
-            }
-        }
-
-        foreach (var member in members)
-        {
-            object? child = member.Get(value);
-            if (child is null || child is string)
-            {
+                Add(issues, path, check, required);
                 continue;
             }
 
-            if (child is IDictionary)
+            foreach (var attribute in check.Others)
+            {
+                if (!attribute.IsValid(member))
+                {
+                    Add(issues, path, check, attribute);
+                }
+            }
+        }
+
+        // As Validator.TryValidateObject: the type's own rules only when its properties passed.
+        if (issues.Count == before && (plan.TypeAttributes.Length > 0 || plan.Validatable))
+        {
+            var context = new ValidationContext(value);
+            var results = new List<ValidationResult>();
+            foreach (var attribute in plan.TypeAttributes)
+            {
+                if (attribute.GetValidationResult(value, context) is { } result && result != ValidationResult.Success)
+                {
+                    results.Add(result);
+                }
+            }
+
+            if (results.Count == 0 && plan.Validatable)
+            {
+                results.AddRange(((IValidatableObject)value).Validate(context).Where(r => r != ValidationResult.Success));
+            }
+
+            foreach (var result in results)
+            {
+                foreach (string member in result.MemberNames.Any() ? result.MemberNames : [string.Empty])
+                {
+                    string json = JsonNameOf(type, member);
+                    issues.Add(new ErrorIssue
+                    {
+                        Message = result.ErrorMessage is { } message && json.Length > 0 ? message.Replace(member, json, StringComparison.Ordinal) : result.ErrorMessage ?? "Invalid value.",
+                        Path = json.Length == 0 ? [.. path] : [.. path, json],
+                    });
+                }
+            }
+        }
+
+        foreach (var child in plan.Children)
+        {
+            object? item = child.Get(value);
+            if (item is null || item is string || item is IDictionary)
             {
                 continue; // extension data and free-form maps carry no generated constraints
             }
 
-            if (child is IEnumerable items)
+            path.Add(child.JsonName);
+            if (item is IEnumerable items)
             {
                 int i = 0;
-                foreach (object? item in items)
+                foreach (object? element in items)
                 {
-                    if (item is not null && IsDto(item.GetType()))
+                    if (element is not null && IsDto(element.GetType()))
                     {
-                        Visit(item, [.. path, member.JsonName, i.ToString(System.Globalization.CultureInfo.InvariantCulture)], issues, depth + 1);
+                        path.Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                        Visit(element, path, issues, depth + 1);
+                        path.RemoveAt(path.Count - 1);
                     }
 
                     i++;
                 }
             }
-            else if (IsDto(child.GetType()))
+            else if (IsDto(item.GetType()))
             {
-                Visit(child, [.. path, member.JsonName], issues, depth + 1);
+                Visit(item, path, issues, depth + 1);
             }
+
+            path.RemoveAt(path.Count - 1);
         }
     }
 
+    private static void Add(List<ErrorIssue> issues, List<string> path, Check check, ValidationAttribute attribute) =>
+        issues.Add(new ErrorIssue
+        {
+            Message = attribute.FormatErrorMessage(check.Name).Replace(check.Name, check.JsonName, StringComparison.Ordinal),
+            Path = [.. path, check.JsonName],
+        });
+
     private static bool IsDto(Type type) => type.Assembly == Dtos && type.IsClass;
+
+    /// <summary>Whether a member of this declared type can hold a DTO (or a list of them) at run time.</summary>
+    private static bool CanHoldDto(Type type) =>
+        !(type.IsValueType || type == typeof(string) || typeof(IDictionary).IsAssignableFrom(type)
+          || (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IDictionary<,>)));
 
     private static string JsonNameOf(Type type, string member)
     {
@@ -98,16 +153,35 @@ internal static class SpecValidator
         return contract?.Properties.FirstOrDefault(p => p.UnderlyingName == member)?.PropertyName ?? member;
     }
 
-    private static Member[] Describe(Type type)
+    private static Plan Describe(Type type)
     {
-        if (OpenPipeJson.Settings.ContractResolver!.ResolveContract(type) is not JsonObjectContract contract)
+        var checks = new List<Check>();
+        var children = new List<Child>();
+        if (OpenPipeJson.Settings.ContractResolver!.ResolveContract(type) is JsonObjectContract contract)
         {
-            return [];
+            foreach (var p in contract.Properties.Where(p => p.Readable && !p.Ignored && p.ValueProvider is not null && p.PropertyName is not null))
+            {
+                var provider = p.ValueProvider!;
+                Func<object, object?> get = o => provider.GetValue(o);
+                var attributes = p.UnderlyingName is { } name && type.GetProperty(name, BindingFlags.Public | BindingFlags.Instance) is { } property
+                    ? property.GetCustomAttributes<ValidationAttribute>(inherit: true).ToArray()
+                    : [];
+                if (attributes.Length > 0)
+                {
+                    checks.Add(new Check(p.UnderlyingName!, p.PropertyName!, get, attributes.OfType<RequiredAttribute>().FirstOrDefault(), attributes.Where(a => a is not RequiredAttribute).ToArray()));
+                }
+
+                if (CanHoldDto(p.PropertyType ?? typeof(object)))
+                {
+                    children.Add(new Child(p.PropertyName!, get));
+                }
+            }
         }
 
-        return contract.Properties
-            .Where(p => p.Readable && !p.Ignored && p.ValueProvider is not null && p.PropertyName is not null)
-            .Select(p => new Member(p.PropertyName!, o => p.ValueProvider!.GetValue(o)))
-            .ToArray();
+        return new Plan(
+            [.. checks],
+            type.GetCustomAttributes<ValidationAttribute>(inherit: true).ToArray(),
+            typeof(IValidatableObject).IsAssignableFrom(type),
+            [.. children]);
     }
 }
