@@ -1,154 +1,55 @@
 using System;
-using System.Collections.Generic;
-using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Logging;
 using OpenPipe.Client;
-using OpenPipe.Gateway.Backends;
-using OpenPipe.Gateway.RequestLog;
+using OpenPipe.Gateway.Caching;
+using OpenPipe.Gateway.Pipeline;
+using OpenPipe.Gateway.Upstreams;
 using OpenPipe.Server;
 
 namespace OpenPipe.Gateway;
 
 /// <summary>
-/// The gateway's POST /api/v1/chat/completions: picks the backend by model, answers JSON or a
-/// stream, passes upstream errors through with their status and body, writes one structured log
-/// line per request, and queues a request-log entry when the request asks to be stored.
+/// The gateway's POST /api/v1/chat/completions: hands the request to <see cref="GatewayChatService"/>
+/// and turns its outcome into HTTP: the completion, a stream, or an error with its own status,
+/// body and headers; <c>op-cache-status</c> says whether the cache answered.
 /// </summary>
-public sealed partial class GatewayChatController(BackendRouter router, RequestLogQueue requestLog, TimeProvider time, ILogger<GatewayChatController> logger)
-    : ChatCompletionsControllerBase
+public sealed class GatewayChatController(GatewayChatService service) : ChatCompletionsControllerBase
 {
     /// <inheritdoc />
     public override async Task<ActionResult<ChatCompletion>> CreateChatCompletion(
         bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(body);
-        var backend = router.For(body.Model);
-        var call = new Call(body, backend.Name, Caller.KeyId, body.Store == true || opLogRequest == true, opTags, time.GetUtcNow(), Stopwatch.GetTimestamp());
-        if (body.Stream == true)
+        var call = new GatewayCall(body, Caller.KeyId, new OpenPipeHeaders(opLogRequest, opCache, opTags, opCriteria));
+        if (call.Stream)
         {
-            try
-            {
-                return await StartStreamAsync(Observe(backend.StreamAsync(body, cancellationToken), call, cancellationToken)).ConfigureAwait(false);
-            }
-            catch (OpenPipeApiException e)
-            {
-                // Observe has logged it.
-                return Upstream(e);
-            }
+            var stream = await service.StartStreamAsync(call, HttpContext.RequestAborted).ConfigureAwait(false);
+            MarkCache(opCache, stream.CacheHit);
+            return stream.Chunks is { } chunks ? StreamChunks(_ => chunks) : ErrorResult(stream.Error!);
         }
 
-        try
-        {
-            var completion = await backend.CompleteAsync(body, cancellationToken).ConfigureAwait(false);
-            Finish(call, 200, null, completion);
-            return completion;
-        }
-        catch (OpenPipeApiException e)
-        {
-            Finish(call, StatusOf(e), e.Message, null);
-            return Upstream(e);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            Finish(call, 499, "The client disconnected.", null);
-            throw;
-        }
+        var outcome = await service.CompleteAsync(call, cancellationToken).ConfigureAwait(false);
+        MarkCache(opCache, outcome.CacheHit);
+        return outcome.Completion is { } completion ? completion : ErrorResult(outcome.Error!);
     }
 
-    /// <summary>An upstream failure keeps its status and body; no response at all is 502.</summary>
-    private ActionResult Upstream(OpenPipeApiException e)
+    private void MarkCache(CacheMode? mode, bool hit)
     {
-        if (e.StatusCode == 0 || string.IsNullOrEmpty(e.Response))
+        if (mode is not null)
         {
-            return Error(StatusOf(e), e.StatusCode == 0 ? "The upstream did not answer." : $"The upstream answered {e.StatusCode}.");
+            Response.Headers[ResponseCache.StatusHeader] = hit ? "HIT" : "MISS";
         }
-
-        if (e.Headers.TryGetValue("Retry-After", out var retryAfter))
-        {
-            Response.Headers.RetryAfter = string.Join(",", retryAfter);
-        }
-
-        return new ContentResult { StatusCode = e.StatusCode, Content = e.Response, ContentType = "application/json" };
     }
 
-    private static int StatusOf(OpenPipeApiException e) => e.StatusCode is >= 400 and < 600 ? e.StatusCode : 502;
-
-    /// <summary>Passes the chunks on as they come, merging them for the log; logs once when the stream ends however it ends.</summary>
-    private async IAsyncEnumerable<ChatCompletionChunk> Observe(IAsyncEnumerable<ChatCompletionChunk> chunks, Call call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private ContentResult ErrorResult(GatewayError error)
     {
-        var merged = new ChatCompletionAccumulator();
-        int status = 499;
-        string? error = "The client disconnected.";
-        var enumerator = chunks.GetAsyncEnumerator(cancellationToken);
-        try
+        foreach (var (name, value) in error.Headers)
         {
-            while (true)
-            {
-                try
-                {
-                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        (status, error) = (200, null);
-                        break;
-                    }
-                }
-                catch (OpenPipeApiException e)
-                {
-                    (status, error) = (StatusOf(e), e.Message);
-                    throw;
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    (status, error) = (500, e.Message);
-                    throw;
-                }
+            Response.Headers[name] = value;
+        }
 
-                merged.Append(enumerator.Current);
-                yield return enumerator.Current;
-            }
-        }
-        finally
-        {
-            await enumerator.DisposeAsync().ConfigureAwait(false);
-            Finish(call, status, error, merged.ChunkCount > 0 ? merged.ToChatCompletion() : null);
-        }
+        return new ContentResult { StatusCode = error.Status, Content = error.Json, ContentType = "application/json" };
     }
-
-    private void Finish(Call call, int status, string? error, ChatCompletion? completion)
-    {
-        double latency = Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds;
-        LogRequest(logger, call.Request.Model, call.Backend, status, latency, call.Request.Stream == true);
-        if (!call.Store)
-        {
-            return;
-        }
-
-        requestLog.TryEnqueue(new RequestLogEntry
-        {
-            ReceivedAt = call.ReceivedAt,
-            KeyId = call.KeyId,
-            Model = call.Request.Model,
-            Backend = call.Backend,
-            Stream = call.Request.Stream == true,
-            Status = status,
-            Error = error,
-            LatencyMs = latency,
-            PromptTokens = (long?)completion?.Usage?.PromptTokens,
-            CompletionTokens = (long?)completion?.Usage?.CompletionTokens,
-            TotalTokens = (long?)completion?.Usage?.TotalTokens,
-            RequestJson = OpenPipeJson.Serialize(call.Request),
-            ResponseJson = completion is null ? null : OpenPipeJson.Serialize(completion),
-            MetadataJson = call.Request.Metadata is null ? null : OpenPipeJson.Serialize(call.Request.Metadata),
-            Tags = call.Tags,
-        });
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "chat.completions model={Model} backend={Backend} status={Status} latency_ms={LatencyMs:0.0} stream={Stream}")]
-    private static partial void LogRequest(ILogger logger, string model, string backend, int status, double latencyMs, bool stream);
-
-    private sealed record Call(ChatCompletionRequest Request, string Backend, string KeyId, bool Store, string? Tags, DateTimeOffset ReceivedAt, long Started);
 }

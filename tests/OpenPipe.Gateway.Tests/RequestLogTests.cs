@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 using Newtonsoft.Json.Linq;
 using NUnit.Framework;
 using OpenPipe.Client;
-using OpenPipe.Gateway.RequestLog;
+using OpenPipe.Gateway.Storage;
 using OpenPipe.Server;
 
 namespace OpenPipe.Gateway.Tests;
