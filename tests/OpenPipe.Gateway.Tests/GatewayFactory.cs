@@ -120,12 +120,17 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>Waits until the log holds <paramref name="count"/> rows (the writer is asynchronous), or 10 s.</summary>
-    public async Task<System.Collections.Generic.List<System.Collections.Generic.Dictionary<string, object?>>> WaitForRowsAsync(int count)
+    public async Task<System.Collections.Generic.List<System.Collections.Generic.Dictionary<string, object?>>> WaitForRowsAsync(int count, string? requestContains = null)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
             var rows = await RowsAsync();
+            if (requestContains is not null)
+            {
+                rows = rows.FindAll(r => ((string)r["request_json"]!).Contains(requestContains, StringComparison.Ordinal));
+            }
+
             if (rows.Count >= count || DateTime.UtcNow > deadline)
             {
                 return rows;
