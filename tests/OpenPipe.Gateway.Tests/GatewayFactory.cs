@@ -102,6 +102,22 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         return rows;
     }
 
+    /// <summary>Waits until a row matches <paramref name="match"/>, or 10 s.</summary>
+    public async Task<System.Collections.Generic.Dictionary<string, object?>?> WaitForRowAsync(Func<System.Collections.Generic.Dictionary<string, object?>, bool> match)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var row = (await RowsAsync()).Find(r => match(r));
+            if (row is not null || DateTime.UtcNow > deadline)
+            {
+                return row;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Sends a raw JSON request with the test key and optional headers.</summary>
     public async Task<HttpResponseMessage> PostAsync(string path, string json, params (string Name, string Value)[] headers)
     {
