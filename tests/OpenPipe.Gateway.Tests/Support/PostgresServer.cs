@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Threading.Tasks;
 using Npgsql;
 using OpenPipe.Client.Tests.Support;
@@ -36,7 +37,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public static async Task<PostgresServer> StartAsync()
     {
-        string binDir = (await RunAsync("pg_config", "--bindir", asPostgres: false)).Trim();
+        string binDir = await BinDirAsync();
         string root = Path.Combine(Path.GetTempPath(), "openpipe-pg-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
         if (Environment.UserName == "root")
@@ -48,6 +49,28 @@ public sealed class PostgresServer : IAsyncDisposable
         await RunAsync(Path.Combine(binDir, "initdb"), $"-D {server.dataDir} -U postgres --auth=trust --no-sync -E UTF8", asPostgres: true);
         await server.StartAgainAsync();
         return server;
+    }
+
+    /// <summary>`pg_config --bindir`, or the newest /usr/lib/postgresql/N/bin when pg_config is not on the PATH.</summary>
+    private static async Task<string> BinDirAsync()
+    {
+        try
+        {
+            string bin = (await RunAsync("pg_config", "--bindir", asPostgres: false)).Trim();
+            if (File.Exists(Path.Combine(bin, "initdb")))
+            {
+                return bin;
+            }
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Not installed as a command: look for the server's own folder.
+        }
+
+        return Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql").Select(v => Path.Combine(v, "bin")).Where(b => File.Exists(Path.Combine(b, "initdb"))).OrderByDescending(b => b, StringComparer.Ordinal).FirstOrDefault()
+                ?? throw new InvalidOperationException("PostgreSQL is not installed (no initdb): apt-get install postgresql.")
+            : throw new InvalidOperationException("PostgreSQL is not installed (no initdb): apt-get install postgresql.");
     }
 
     /// <summary>Creates an empty database and returns its connection string.</summary>
