@@ -5,7 +5,6 @@ using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
 using Npgsql;
-using OpenPipe.Client.Tests.Support;
 
 namespace OpenPipe.Gateway.Tests.Support;
 
@@ -45,7 +44,7 @@ public sealed class PostgresServer : IAsyncDisposable
             await RunAsync("chown", $"postgres {root}", asPostgres: false);
         }
 
-        var server = new PostgresServer(binDir, root, WireMockServer.FreePort());
+        var server = new PostgresServer(binDir, root, FreePort());
         await RunAsync(Path.Combine(binDir, "initdb"), $"-D {server.dataDir} -U postgres --auth=trust --no-sync -E UTF8", asPostgres: true);
         await server.StartAgainAsync();
         return server;
@@ -103,6 +102,13 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         Directory.Delete(root, recursive: true);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task<string> RunAsync(string file, string arguments, bool asPostgres)
