@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Data.Common;
 using System.Threading;
 using System.Threading.Tasks;
@@ -91,6 +93,41 @@ public sealed class PostgresGatewayStore : RelationalGatewayStore, IAsyncDisposa
     /// <inheritdoc />
     protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Sends the whole batch as one statement with one array parameter per column
+    /// (<c>INSERT ... SELECT * FROM unnest(...)</c>): one round trip and one plan per batch.
+    /// </summary>
+    /// <inheritdoc />
+    protected override async Task InsertRowsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<RequestLogEntry> entries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        await using var insert = new NpgsqlCommand(UnnestInsert, (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.EntryId).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.ReceivedAt.ToUniversalTime()).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.KeyId).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.Model).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.Backend).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.Stream ? 1 : 0).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.Status).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.Error).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.LatencyMs).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.PromptTokens).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.CompletionTokens).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.TotalTokens).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.RequestJson).ToArray() });
+        foreach (var column in new Func<RequestLogEntry, string?>[] { e => e.ResponseJson, e => e.MetadataJson, e => e.Tags, e => e.Criteria })
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(column).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        }
+
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.CacheHit ? 1 : 0).ToArray() });
+        insert.Parameters.Add(new NpgsqlParameter { Value = entries.Select(e => e.CompletionId).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static readonly string UnnestInsert =
+        $"INSERT INTO request_log ({string.Join(", ", LogColumns)}) SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::text[], $9::float8[], $10::bigint[], $11::bigint[], $12::bigint[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::int[], $19::text[]) ON CONFLICT (entry_id) DO NOTHING";
 
     /// <inheritdoc />
     protected override object ReceivedAtValue(DateTimeOffset receivedAt) => receivedAt.ToUniversalTime();

@@ -24,9 +24,6 @@ public abstract class RelationalGatewayStore : IGatewayStore
         "criteria", "cache_hit", "completion_id",
     ];
 
-    // Rows per INSERT statement: 19 parameters each stays far below both engines' parameter limits.
-    private const int RowsPerStatement = 100;
-
     private long puts;
 
     /// <inheritdoc />
@@ -46,37 +43,61 @@ public abstract class RelationalGatewayStore : IGatewayStore
 
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        for (int start = 0; start < entries.Count; start += RowsPerStatement)
+        await InsertRowsAsync(connection, transaction, entries, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Inserts the rows inside the open transaction. This default prepares one single-row
+    /// <c>INSERT ... ON CONFLICT (entry_id) DO NOTHING</c> and runs it per row with new values, the
+    /// fastest way into an embedded engine; a server engine may send them in one round trip instead.
+    /// </summary>
+    /// <param name="connection">The open connection.</param>
+    /// <param name="transaction">The transaction.</param>
+    /// <param name="entries">The entries.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when every row was sent.</returns>
+    protected virtual async Task InsertRowsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<RequestLogEntry> entries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(entries);
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = InsertSql;
+        for (int column = 0; column < LogColumns.Length; column++)
         {
-            int count = Math.Min(RowsPerStatement, entries.Count - start);
-            await using var insert = connection.CreateCommand();
-            insert.Transaction = transaction;
-            var sql = new StringBuilder("INSERT INTO request_log (").AppendJoin(", ", LogColumns).Append(") VALUES ");
-            for (int row = 0; row < count; row++)
-            {
-                var e = entries[start + row];
-                sql.Append(row == 0 ? "(" : ", (");
-                object?[] values =
-                [
-                    e.EntryId, ReceivedAtValue(e.ReceivedAt), e.KeyId, e.Model, e.Backend, e.Stream ? 1 : 0, e.Status, e.Error, e.LatencyMs,
-                    e.PromptTokens, e.CompletionTokens, e.TotalTokens, e.RequestJson, e.ResponseJson, e.MetadataJson, e.Tags,
-                    e.Criteria, e.CacheHit ? 1 : 0, e.CompletionId,
-                ];
-                for (int column = 0; column < values.Length; column++)
-                {
-                    string name = $"@p{row}_{column}";
-                    sql.Append(column == 0 ? string.Empty : ", ").Append(name);
-                    Add(insert, name, values[column]);
-                }
-
-                sql.Append(')');
-            }
-
-            insert.CommandText = sql.Append(" ON CONFLICT (entry_id) DO NOTHING").ToString();
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            Add(insert, "@" + LogColumns[column], null);
         }
 
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await insert.PrepareAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var entry in entries)
+        {
+            object?[] values = ValuesOf(entry);
+            for (int column = 0; column < values.Length; column++)
+            {
+                insert.Parameters[column].Value = values[column] ?? DBNull.Value;
+            }
+
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The single-row insert, with one <c>@column</c> parameter per column of <see cref="LogColumns"/>.</summary>
+    protected static string InsertSql { get; } =
+        $"INSERT INTO request_log ({string.Join(", ", LogColumns)}) VALUES ({string.Join(", ", LogColumns.Select(c => "@" + c))}) ON CONFLICT (entry_id) DO NOTHING";
+
+    /// <summary>An entry's values, in the order of <see cref="LogColumns"/>.</summary>
+    /// <param name="e">The entry.</param>
+    /// <returns>The values (null for SQL NULL).</returns>
+    protected object?[] ValuesOf(RequestLogEntry e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return
+        [
+            e.EntryId, ReceivedAtValue(e.ReceivedAt), e.KeyId, e.Model, e.Backend, e.Stream ? 1 : 0, e.Status, e.Error, e.LatencyMs,
+            e.PromptTokens, e.CompletionTokens, e.TotalTokens, e.RequestJson, e.ResponseJson, e.MetadataJson, e.Tags,
+            e.Criteria, e.CacheHit ? 1 : 0, e.CompletionId,
+        ];
     }
 
     /// <inheritdoc />
