@@ -168,7 +168,7 @@ public sealed class PostgresStorageTests
     public void Start_DatabaseDown_FailsWithAClearError()
     {
         // Arrange: nothing listens on this port.
-        int port = WireMockServer.FreePort();
+        int port = FreePort.Next();
         using var gateway = Gateway($"Host=127.0.0.1;Port={port};Username=postgres;Database=none;Timeout=3");
 
         // Act
