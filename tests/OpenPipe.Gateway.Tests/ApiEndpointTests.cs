@@ -116,6 +116,40 @@ public sealed class ApiEndpointTests
         Assert.That((string?)rows[second]["prompt_id"], Is.EqualTo(prompt), "other tags are kept");
     }
 
+    [Test]
+    public async Task GeneratedClient_ReportUpdateTagsAndModels_RoundTripThroughTheGateway()
+    {
+        // Arrange: the spec's operations, called with the client generated from it.
+        using var client = factory.CreateOpenPipeClient();
+        string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
+        var report = new OpenPipe.Client.ReportRequest
+        {
+            RequestedAt = 1_732_000_000_000,
+            ReceivedAt = 1_732_000_000_120,
+            ReqPayload = new Dictionary<string, object> { ["model"] = "claude-x", ["messages"] = new object[0] },
+            RespPayload = new Dictionary<string, object> { ["id"] = id, ["model"] = "claude-x" },
+            StatusCode = 200,
+            Tags = new Dictionary<string, object> { ["prompt_id"] = "gen" },
+        };
+
+        // Act
+        var reported = await client.ReportAsync(report);
+        var updated = await client.UpdateLogTagsAsync(new OpenPipe.Client.UpdateLogTagsRequest
+        {
+            Filters = [new OpenPipe.Client.LogTagsFilter { Field = "completionId", EqualsValue = id }],
+            Tags = new Dictionary<string, object> { ["checked"] = "yes" },
+        });
+        var models = await client.ListModelsAsync();
+
+        // Assert
+        Assert.That(reported.Status, Is.EqualTo("ok"));
+        Assert.That(updated.MatchedLogs, Is.EqualTo(1));
+        Assert.That(models.Object, Is.EqualTo("list"));
+        Assert.That(models.Data.Select(m => m.Id), Does.Contain("openpipe:*"));
+        var row = (await factory.WaitForRowAsync(r => (string?)r["completion_id"] == id))!;
+        Assert.That((string?)JObject.Parse((string)row["tags"]!)["checked"], Is.EqualTo("yes"));
+    }
+
     [TestCase("/api/v1/logs/update-tags", """{"filters":[{"field":"colour","equals":"red"}],"tags":{}}""", "filters")]
     [TestCase("/api/v1/logs/update-tags", """{"filters":[],"tags":{"a":{"nested":1}}}""", "tags")]
     [TestCase("/api/v1/logs/update-tags", """{"tags":{}}""", "filters")]
