@@ -5,7 +5,6 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -18,7 +17,8 @@ using OpenPipe.Server;
 namespace OpenPipe.Gateway.Api;
 
 /// <summary>
-/// The gateway's routes besides chat completions, under <c>/api/v1</c> with the same bearer keys:
+/// The gateway's routes besides chat completions, under <c>/api/v1</c> with the same bearer keys
+/// (the kit's <see cref="OpenPipeDefaults.AuthorizationPolicy"/>):
 /// <c>POST /report</c> and <c>POST /logs/update-tags</c> (what OpenPipe's SDKs call to log calls to
 /// other models and tag them later; both on the gateway's storage) and <c>GET /models</c>
 /// (the routed models, in OpenAI's list shape).
@@ -27,22 +27,22 @@ public static class GatewayApiEndpoints
 {
     private static readonly TimeSpan WriterWait = TimeSpan.FromSeconds(10);
 
-    /// <summary>Maps the routes.</summary>
-    /// <param name="routes">The app.</param>
-    /// <returns>The route group.</returns>
-    public static RouteGroupBuilder MapGatewayApi(this IEndpointRouteBuilder routes)
+    /// <summary>Maps the routes on <paramref name="api"/> (the group <c>MapOpenPipeChatCompletions</c> returns, under <c>/api/v1</c>).</summary>
+    /// <param name="api">The API's route group.</param>
+    /// <returns>The same group.</returns>
+    public static RouteGroupBuilder MapGatewayApi(this RouteGroupBuilder api)
     {
-        var api = routes.MapGroup("/api/v1")
-            .RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = OpenPipeBearerDefaults.AuthenticationScheme });
-        api.MapPost("/report", ReportAsync);
-        api.MapPost("/logs/update-tags", UpdateTagsAsync);
+        ArgumentNullException.ThrowIfNull(api);
+        api.MapPost("/report", ReportAsync).RequireAuthorization(OpenPipeDefaults.AuthorizationPolicy).WithName("OpenPipe.Report");
+        api.MapPost("/logs/update-tags", UpdateTagsAsync).RequireAuthorization(OpenPipeDefaults.AuthorizationPolicy).WithName("OpenPipe.UpdateLogTags");
         api.MapGet("/models", (BackendRouter router) => Results.Text(
             new JObject
             {
                 ["object"] = "list",
                 ["data"] = new JArray(router.RoutedModels().Select(m => new JObject { ["id"] = m.Model, ["object"] = "model", ["created"] = 0, ["owned_by"] = m.Backend })),
             }.ToString(Formatting.None),
-            "application/json"));
+            "application/json"))
+            .RequireAuthorization(OpenPipeDefaults.AuthorizationPolicy).WithName("OpenPipe.ListModels");
         return api;
     }
 
