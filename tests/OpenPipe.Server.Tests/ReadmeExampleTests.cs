@@ -52,7 +52,7 @@ public sealed partial class ReadmeExampleTests
             // Build only the new project: OpenPipe.Server is already built with this test project.
             await RunAsync("dotnet", $"build -c {configuration} -p:BuildProjectReferences=false -nodeReuse:false", dir);
 
-            int port = WireMockServer.FreePort();
+            int port = FreePort.Next();
             var info = new ProcessStartInfo("dotnet", $"\"{Path.Combine(dir, "bin", configuration, "net10.0", "ReadmeServer.dll")}\" --urls http://127.0.0.1:{port}")
             {
                 WorkingDirectory = dir,
