@@ -137,7 +137,7 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
                 catch (Exception e)
                 {
                     logger.LogError(e, "The chat completion stream failed after it started; ending it with an error event.");
-                    error = OpenPipeJson.Serialize(OpenPipeErrors.Create(StatusCodes.Status500InternalServerError, "The stream failed: internal error."));
+                    error = OpenPipeJson.Serialize(new ChatCompletionStreamError { Error = new OpenAIError { Message = "The stream failed: internal error.", Code = "INTERNAL_SERVER_ERROR", Type = "server_error" } });
                     break;
                 }
 
