@@ -27,10 +27,27 @@ public static class ServerLoad
         Console.WriteLine(FormattableString.Invariant(
             $"Server load: {options.Concurrency} connections, warm-up until two {options.Window.TotalSeconds:0.#} s windows agree within 5% (at least {options.MinWarmup.TotalSeconds:0} s, at most {options.MaxWarmup.TotalSeconds:0} s), {options.Duration.TotalSeconds:0} s measured, {options.Rounds} rounds, load from {(options.InProcessLoad ? "this process" : "a separate process")} on 127.0.0.1."));
         Console.WriteLine($"Processors: {Environment.ProcessorCount}; GC: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}; load average at start: {LoadAverage()}");
+        string loadAtStart = LoadAverage();
         var report = await MeasureAsync(options, Console.Out);
         Console.WriteLine();
         report.WriteRatios(Console.Out);
         Console.WriteLine($"Load average at end: {LoadAverage()}");
+
+        // The gateway's console log interleaves with the rows above; --out FILE gets the tables alone.
+        if (args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() is { } file)
+        {
+            await using var writer = File.CreateText(file);
+            await writer.WriteLineAsync($"Load average at start: {loadAtStart}; at end: {LoadAverage()}");
+            await writer.WriteLineAsync();
+            await writer.WriteLineAsync(ServerRun.Header);
+            foreach (var run in report.Runs)
+            {
+                await writer.WriteLineAsync(run.ToRow());
+            }
+
+            await writer.WriteLineAsync();
+            report.WriteRatios(writer);
+        }
         return report.Runs.Any(r => r.Errors > 0) ? 1 : 0;
     }
 
@@ -40,8 +57,7 @@ public static class ServerLoad
         await using var servers = await ServerTargets.StartAsync();
         var runs = new List<ServerRun>();
         var comparisons = servers.Comparisons.Where(c => options.Only is null || c.Name.Contains(options.Only, StringComparison.OrdinalIgnoreCase)).ToArray();
-        log.WriteLine("| comparison | round | target | requests/s | p50 ms | p99 ms | CPU µs/request | allocated B/request | warm-up s | converged | errors |");
-        log.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|");
+        log.WriteLine(ServerRun.Header);
         foreach (var comparison in comparisons)
         {
             for (int round = 1; round <= options.Rounds; round++)
@@ -289,6 +305,8 @@ public sealed record ServerRun(
     bool Converged,
     int Errors)
 {
+    public const string Header = "| comparison | round | target | requests/s | p50 ms | p99 ms | CPU µs/request | allocated B/request | warm-up s | converged | errors |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---|---:|";
+
     public string ToRow() => FormattableString.Invariant(
         $"| {Comparison} | {Round} | {Target} | {RequestsPerSecond:0} | {P50Ms:0.00} | {P99Ms:0.00} | {CpuMicrosecondsPerRequest:0} | {AllocatedBytesPerRequest:0} | {Warmup.TotalSeconds:0} | {(Converged ? "yes" : "no")} | {Errors} |");
 }

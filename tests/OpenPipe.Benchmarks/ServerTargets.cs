@@ -16,6 +16,9 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Newtonsoft.Json;
 using OpenPipe.Client;
+using OpenPipe.Gateway;
+using OpenPipe.Gateway.Api;
+using OpenPipe.Gateway.Backends;
 using OpenPipe.Server;
 
 namespace OpenPipe.Benchmarks;
@@ -54,10 +57,12 @@ public sealed class ServerTargets : IAsyncDisposable
     public static readonly byte[] StreamBody = """{"model":"openpipe:bench","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Say something short about load tests and warm-up."}],"stream":true}"""u8.ToArray();
 
     private readonly List<WebApplication> apps;
+    private readonly string? directory;
 
-    private ServerTargets(List<WebApplication> apps, IReadOnlyList<ServerComparison> comparisons, Uri kitRoot)
+    private ServerTargets(List<WebApplication> apps, IReadOnlyList<ServerComparison> comparisons, Uri kitRoot, string? directory = null)
     {
         this.apps = apps;
+        this.directory = directory;
         Comparisons = comparisons;
         KitRoot = kitRoot;
     }
@@ -75,12 +80,61 @@ public sealed class ServerTargets : IAsyncDisposable
         var root = RootOf(app);
         ServerTarget Target(string name, string path, byte[] body, bool auth) => new(name, new Uri(root, path), body, auth ? Key : null, counter);
 
+        // The gateway as shipped (SQLite request log, its per-request log line at the shipped level), and the same with that line's category at Warning.
+        string directory = Directory.CreateTempSubdirectory("openpipe-bench-").FullName;
+        var gatewayCounter = new RequestCounter();
+        var gateway = BuildGatewayHost(gatewayCounter, Path.Combine(directory, "shipped.db"), quiet: false);
+        await gateway.StartAsync();
+        var quietCounter = new RequestCounter();
+        var quiet = BuildGatewayHost(quietCounter, Path.Combine(directory, "quiet.db"), quiet: true);
+        await quiet.StartAsync();
+        var gatewayRoot = RootOf(gateway);
+        var quietRoot = RootOf(quiet);
+
         var comparisons = new List<ServerComparison>
         {
             new("JSON", [Target("fair minimal API", "fair/json", JsonBody, true), Target("prebuilt bytes", "ceiling/json", JsonBody, false)], Target("kit", "api/v1/chat/completions", JsonBody, true)),
             new("SSE", [Target("minimal-API SSE writer", "fair/stream", StreamBody, true)], Target("kit", "api/v1/chat/completions", StreamBody, true)),
+            new("gateway JSON", [new("fair minimal API, gateway's echo", new Uri(gatewayRoot, "fair/gateway-json"), JsonBody, Key, gatewayCounter)], new("gateway", new Uri(gatewayRoot, "api/v1/chat/completions"), JsonBody, Key, gatewayCounter)),
+            new("gateway log line", [new("gateway, its log line's category at Warning", new Uri(quietRoot, "api/v1/chat/completions"), JsonBody, Key, quietCounter)], new("gateway", new Uri(gatewayRoot, "api/v1/chat/completions"), JsonBody, Key, gatewayCounter)),
         };
-        return new ServerTargets([app], comparisons, root);
+        return new ServerTargets([app, gateway, quiet], comparisons, root, directory);
+    }
+
+    /// <summary>The gateway as its Program.cs builds it (echo backend, SQLite request log), with the fair peer beside it using the gateway's echo.</summary>
+    private static WebApplication BuildGatewayHost(RequestCounter counter, string database, bool quiet)
+    {
+        var builder = WebApplication.CreateBuilder();
+        ShippedLogging(builder);
+        if (quiet)
+        {
+            builder.Configuration["Logging:LogLevel:OpenPipe.Gateway.Pipeline"] = "Warning";
+        }
+
+        builder.Configuration["Gateway:RequestLog:Path"] = database;
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddOpenPipeServer<GatewayChatHandler>(o => o.ApiKeys.Add(Key));
+        builder.Services.AddOpenPipeGateway();
+        var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            await next(context);
+            counter.Increment();
+        });
+        app.MapOpenPipeChatCompletions().MapGatewayApi();
+        var echo = app.Services.GetRequiredService<EchoBackend>();
+        app.MapPost("/fair/gateway-json", async (HttpContext c) =>
+        {
+            if (!FairPeer.Authorized(c))
+            {
+                c.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                return;
+            }
+
+            var request = await FairPeer.ReadAsync(c);
+            await FairPeer.WriteAsync(c, await echo.CompleteAsync(request, null, c.RequestAborted));
+        });
+        return app;
     }
 
     /// <summary>The kit as an app would ship it, with the peers mapped beside it.</summary>
@@ -152,6 +206,12 @@ public sealed class ServerTargets : IAsyncDisposable
         {
             await app.StopAsync();
             await app.DisposeAsync();
+        }
+
+        if (directory is not null)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
         }
     }
 }
