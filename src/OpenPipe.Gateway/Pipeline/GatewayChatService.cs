@@ -214,7 +214,9 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
         });
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "chat.completions model={Model} backend={Backend} status={Status} latency_ms={LatencyMs:0.0} stream={Stream} cache={Cache}")]
+    // Debug: the request log already keeps every request; at Information the console (one queue, one
+    // writer) throttled the gateway by 15-29% (tests/OpenPipe.Benchmarks/README.md, "gateway log line").
+    [LoggerMessage(Level = LogLevel.Debug, Message = "chat.completions model={Model} backend={Backend} status={Status} latency_ms={LatencyMs:0.0} stream={Stream} cache={Cache}")]
     private static partial void LogRequest(ILogger logger, string model, string backend, int status, double latencyMs, bool stream, string cache);
 
     private sealed record Run(GatewayCall Call, IChatBackend Backend, OpenPipeRequestOptions Forward, IList<string>? Criteria, string CacheKey, GatewayError? Invalid, DateTimeOffset ReceivedAt, long Started);

@@ -46,8 +46,11 @@ internal sealed class OpenPipeJsonContent : HttpContent
         return new OpenPipeJsonContent(bytes, count);
     }
 
-    /// <summary>The bytes, for tests and diagnostics.</summary>
-    internal ReadOnlySpan<byte> Bytes => buffer.AsSpan(0, length);
+    /// <summary>The bytes (the server writes its JSON responses with them); valid until the content is disposed.</summary>
+    internal ReadOnlyMemory<byte> Bytes => buffer.AsMemory(0, length);
+
+    /// <summary>The number of bytes.</summary>
+    internal int Length => length;
 
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         stream.WriteAsync(buffer, 0, length);

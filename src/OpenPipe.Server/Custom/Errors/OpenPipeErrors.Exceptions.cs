@@ -92,6 +92,8 @@ public static partial class OpenPipeErrors
 /// <summary>A body written with the kit's JSON settings (Newtonsoft, the wire format), in minimal APIs or MVC.</summary>
 public sealed class OpenPipeJsonResult : ActionResult, IResult, IStatusCodeHttpResult, IValueHttpResult
 {
+    private static readonly Newtonsoft.Json.JsonSerializer Serializer = Newtonsoft.Json.JsonSerializer.Create(OpenPipeJson.Settings);
+
     /// <summary>Creates the result.</summary>
     /// <param name="value">The body.</param>
     /// <param name="statusCode">The status code.</param>
@@ -111,12 +113,16 @@ public sealed class OpenPipeJsonResult : ActionResult, IResult, IStatusCodeHttpR
     int? IStatusCodeHttpResult.StatusCode => StatusCode;
 
     /// <inheritdoc />
-    public Task ExecuteAsync(HttpContext httpContext)
+    public async Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
+
+        // One cached serializer into pooled UTF-8 bytes, written with their length: no string, no per-call serializer.
+        using var body = OpenPipeJsonContent.Create(Value, Serializer);
         httpContext.Response.StatusCode = StatusCode;
         httpContext.Response.ContentType = "application/json; charset=utf-8";
-        return httpContext.Response.WriteAsync(OpenPipeJson.Serialize(Value), httpContext.RequestAborted);
+        httpContext.Response.ContentLength = body.Length;
+        await httpContext.Response.Body.WriteAsync(body.Bytes, httpContext.RequestAborted).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
