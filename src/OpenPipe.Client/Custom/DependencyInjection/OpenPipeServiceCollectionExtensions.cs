@@ -1,7 +1,9 @@
 // Adds: AddOpenPipeClient, which registers OpenPipeClient as a typed client of IHttpClientFactory
-// with the options pattern and the retry/time-out handler.
+// with the options pattern and the retry/time-out handler, and AddOpenPipeChatClient, which registers
+// Microsoft.Extensions.AI's IChatClient over it and returns the ChatClientBuilder for middleware.
 
 using System;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OpenPipe.Client;
@@ -31,5 +33,21 @@ public static class OpenPipeServiceCollectionExtensions
             .AddHttpMessageHandler(sp => new OpenPipeResilienceHandler(sp.GetRequiredService<IOptions<OpenPipeClientOptions>>().Value));
         services.AddTransient(sp => (OpenPipeClient)sp.GetRequiredService<IOpenPipeClient>());
         return builder;
+    }
+
+    /// <summary>
+    /// Registers the OpenPipe client (as <see cref="AddOpenPipeClient"/> does) and an <see cref="IChatClient"/> over it,
+    /// and returns the builder so middleware can be added: <c>.UseFunctionInvocation()</c>, <c>.UseDistributedCache()</c>,
+    /// <c>.UseLogging()</c>, <c>.UseOpenTelemetry()</c>.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="defaultModelId">The model used when <see cref="ChatOptions.ModelId"/> is not set.</param>
+    /// <param name="configure">Sets the client options.</param>
+    /// <returns>The chat client builder.</returns>
+    public static ChatClientBuilder AddOpenPipeChatClient(this IServiceCollection services, string? defaultModelId = null, Action<OpenPipeClientOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOpenPipeClient(configure);
+        return services.AddChatClient(sp => sp.GetRequiredService<IOpenPipeClient>().AsIChatClient(defaultModelId));
     }
 }
