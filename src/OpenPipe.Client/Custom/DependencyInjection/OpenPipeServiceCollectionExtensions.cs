@@ -5,6 +5,7 @@
 using System;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenPipe.Client;
 
@@ -30,7 +31,12 @@ public static class OpenPipeServiceCollectionExtensions
         }
 
         var builder = services.AddHttpClient<IOpenPipeClient, OpenPipeClient>(http => http.Timeout = System.Threading.Timeout.InfiniteTimeSpan)
-            .AddHttpMessageHandler(sp => new OpenPipeResilienceHandler(sp.GetRequiredService<IOptions<OpenPipeClientOptions>>().Value));
+            .AddHttpMessageHandler(sp =>
+            {
+                var options = sp.GetRequiredService<IOptions<OpenPipeClientOptions>>().Value;
+                var loggers = options.LoggerFactory ?? sp.GetService<ILoggerFactory>();
+                return new OpenPipeResilienceHandler(options, loggers?.CreateLogger<OpenPipeResilienceHandler>());
+            });
         services.AddTransient(sp => (OpenPipeClient)sp.GetRequiredService<IOpenPipeClient>());
         return builder;
     }
