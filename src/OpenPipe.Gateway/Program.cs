@@ -4,12 +4,14 @@
 using System;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OpenPipe.Gateway;
 using OpenPipe.Gateway.Backends;
+using OpenPipe.Gateway.Health;
+using OpenPipe.Gateway.Hosting;
 using OpenPipe.Gateway.RequestLog;
+using OpenPipe.Gateway.Telemetry;
 using OpenPipe.Server;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -29,12 +31,15 @@ builder.Services.AddSingleton<BackendRouter>();
 builder.Services.AddSingleton<RequestLogQueue>();
 builder.Services.AddSingleton<SqliteRequestLogWriter>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<SqliteRequestLogWriter>());
+builder.Services.AddGatewayOptionsValidation();
+builder.Services.AddGatewayHealthChecks();
+builder.AddGatewayTelemetry();
 
 var app = builder.Build();
 
 // Resolve the keys now, so a generated one is printed at start rather than at the first request.
 _ = app.Services.GetRequiredService<IOptionsMonitor<OpenPipeServerOptions>>().CurrentValue;
-app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
+app.MapGatewayHealthChecks();
 app.UseOpenPipeServer();
 app.Run();
 
