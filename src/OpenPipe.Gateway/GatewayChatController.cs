@@ -27,6 +27,7 @@ public sealed partial class GatewayChatController(BackendRouter router, RequestL
     {
         ArgumentNullException.ThrowIfNull(body);
         var backend = router.For(body.Model);
+        Telemetry.GatewayTelemetry.RecordRoute(body.Model, backend.Name);
         var call = new Call(body, backend.Name, Caller.KeyId, body.Store == true || opLogRequest == true, opTags, time.GetUtcNow(), Stopwatch.GetTimestamp());
         if (body.Stream == true)
         {

@@ -43,9 +43,11 @@ public sealed partial class RequestLogQueue
     {
         if (channel.Writer.TryWrite(entry))
         {
+            Telemetry.GatewayTelemetry.RecordLogEntries("queued");
             return true;
         }
 
+        Telemetry.GatewayTelemetry.RecordLogEntries("dropped");
         long total = Interlocked.Increment(ref dropped);
         LogDropped(logger, total);
         return false;
