@@ -13,7 +13,7 @@ using OpenPipe.Server;
 namespace OpenPipe.Gateway.Hosting;
 
 /// <summary>Checks <see cref="GatewayOptions"/> when the gateway starts.</summary>
-internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+internal sealed class GatewayOptionsValidator(IEnumerable<Backends.IChatBackend> registered) : IValidateOptions<GatewayOptions>
 {
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
@@ -38,7 +38,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             }
         }
 
-        var known = new HashSet<string>(options.Upstreams.Keys.Append(GatewayOptions.EchoBackend), StringComparer.Ordinal);
+        var known = new HashSet<string>(options.Upstreams.Keys.Append(GatewayOptions.EchoBackend).Concat(registered.Select(b => b.Name)), StringComparer.Ordinal);
         for (int i = 0; i < options.Routes.Count; i++)
         {
             if (string.IsNullOrWhiteSpace(options.Routes[i].Model))
@@ -48,13 +48,13 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 
             if (!known.Contains(options.Routes[i].Backend))
             {
-                failures.Add($"{GatewayOptions.SectionName}:Routes:{i}:Backend '{options.Routes[i].Backend}' is neither 'echo' nor an entry of {GatewayOptions.SectionName}:Upstreams.");
+                failures.Add($"{GatewayOptions.SectionName}:Routes:{i}:Backend '{options.Routes[i].Backend}' is neither 'echo', an entry of {GatewayOptions.SectionName}:Upstreams, nor a registered chat client.");
             }
         }
 
         if (!known.Contains(options.DefaultBackend))
         {
-            failures.Add($"{GatewayOptions.SectionName}:DefaultBackend '{options.DefaultBackend}' is neither 'echo' nor an entry of {GatewayOptions.SectionName}:Upstreams.");
+            failures.Add($"{GatewayOptions.SectionName}:DefaultBackend '{options.DefaultBackend}' is neither 'echo', an entry of {GatewayOptions.SectionName}:Upstreams, nor a registered chat client.");
         }
 
         if (string.IsNullOrWhiteSpace(options.RequestLog.Path))
