@@ -28,6 +28,7 @@ using NJsonSchema;
 using NJsonSchema.CodeGeneration;
 using NSwag;
 using NSwag.CodeGeneration;
+using NSwag.CodeGeneration.CSharp;
 using NSwag.Commands;
 
 namespace OpenPipe.CodeGen;
@@ -60,7 +61,6 @@ internal static class Program
 
         repo = Path.GetFullPath(repo);
         string configPath = Path.Combine(repo, "nswag.json");
-        string specPath = Path.Combine(repo, "openapi", "openpipe.yaml");
 
         NSwagDocument document;
         try
@@ -73,17 +73,21 @@ internal static class Program
             return 1;
         }
 
+        string specPath = document.SelectedSwaggerGenerator is NSwag.Commands.Generation.FromDocumentCommand { Url: { Length: > 0 } url }
+            ? Path.GetFullPath(url, repo)
+            : Path.Combine(repo, "openapi", "openpipe.yaml");
         var client = document.CodeGenerators.OpenApiToCSharpClientCommand
             ?? throw new InvalidOperationException("nswag.json has no openApiToCSharpClient generator.");
         var controller = document.CodeGenerators.OpenApiToCSharpControllerCommand
             ?? throw new InvalidOperationException("nswag.json has no openApiToCSharpController generator.");
 
         IReadOnlyList<OpenValueSet> openValues;
+        OpenApiDocument spec;
         try
         {
-            // The spec is read once more here, only to find its open value sets.
-            OpenApiDocument spec = await OpenApiYamlDocument.FromFileAsync(specPath);
+            spec = await OpenApiYamlDocument.FromFileAsync(specPath);
             openValues = OpenValueSet.FindAll(spec);
+            NullableReferences.Normalize(spec);
         }
         catch (Exception e)
         {
@@ -112,8 +116,9 @@ internal static class Program
 
         try
         {
-            // NSwag writes every output of the document; a spec error surfaces here.
-            await document.ExecuteAsync();
+            // NSwag's generators, with the settings nswag.json gave the commands; a spec error surfaces here.
+            Write(client, new CSharpClientGenerator(spec, client.Settings).GenerateFile(), repo);
+            Write(controller, new CSharpControllerGenerator(spec, controller.Settings).GenerateFile(), repo);
         }
         catch (Exception e)
         {
@@ -122,7 +127,7 @@ internal static class Program
 
         string clientOutput = Path.GetFullPath(client.OutputFilePath, repo);
         string openValuesPath = Path.Combine(Path.GetDirectoryName(clientOutput)!, OpenValuesFileName);
-        File.WriteAllText(openValuesPath, OpenValueWriter.Write(openValues, client.Settings.CSharpGeneratorSettings.Namespace));
+        File.WriteAllText(openValuesPath, Lf(OpenValueWriter.Write(openValues, client.Settings.CSharpGeneratorSettings.Namespace)));
         Console.WriteLine($"OpenPipe.CodeGen: wrote {Path.GetRelativePath(outputRoot ?? repo, openValuesPath)} ({openValues.Count} open value sets)");
 
         string? stamp = stampFile == null ? null : Stamp(stampFile);
@@ -151,6 +156,16 @@ internal static class Program
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal)
             .Select(l => l + "\n"));
+
+    private static void Write(InputOutputCommandBase command, string code, string repo)
+    {
+        string path = Path.GetFullPath(command.OutputFilePath, repo);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, Lf(code));
+    }
+
+    /// <summary>Line feeds only, as nswag.json's newLineBehavior says, whatever the machine.</summary>
+    private static string Lf(string code) => code.Replace("\r\n", "\n", StringComparison.Ordinal);
 
     private static int SpecError(string specPath, Exception e)
     {
