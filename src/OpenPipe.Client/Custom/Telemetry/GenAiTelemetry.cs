@@ -64,9 +64,8 @@ internal sealed class GenAiTelemetry
         {
             Duration = Meter.CreateHistogram("gen_ai.client.operation.duration", "s", "GenAI operation duration.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
             Retries = Meter.CreateCounter<long>("openpipe.client.retries", "{retry}", "Attempts retried after a transient failure.");
+            TokenUsage = Meter.CreateHistogram("gen_ai.client.token.usage", "{token}", "Number of input and output tokens used.", advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = TokenBuckets });
         }
-
-        TokenUsage = Meter.CreateHistogram("gen_ai.client.token.usage", "{token}", "Number of input and output tokens used.", advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = TokenBuckets });
     }
 
     internal bool IsServer { get; }
@@ -79,7 +78,7 @@ internal sealed class GenAiTelemetry
 
     internal Histogram<double>? TimeToFirstToken { get; }
 
-    internal Histogram<long> TokenUsage { get; }
+    internal Histogram<long>? TokenUsage { get; }
 
     internal Counter<long>? Retries { get; }
 
@@ -262,7 +261,7 @@ internal sealed class ChatOperation : IDisposable
         }
 
         telemetry.Duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, metricTags);
-        if (usage is not null && telemetry.TokenUsage.Enabled)
+        if (usage is not null && telemetry.TokenUsage is { Enabled: true })
         {
             var input = metricTags;
             input.Add("gen_ai.token.type", "input");

@@ -42,10 +42,10 @@ public abstract class OpenPipeControllerBase : ControllerBase
         ArgumentNullException.ThrowIfNull(stream);
         if (request.Stream == true)
         {
-            return StreamChunks(token => stream(request, token));
+            return StreamChunks(token => OpenPipeServerTelemetry.StreamAsync(request, stream(request, token), token));
         }
 
-        return await complete(request, HttpContext.RequestAborted).ConfigureAwait(false);
+        return await OpenPipeServerTelemetry.CompleteAsync(request, complete, HttpContext.RequestAborted).ConfigureAwait(false);
     }
 
     /// <summary>Answers with the chunks as server-sent events, ending with <c>data: [DONE]</c>.</summary>
