@@ -12,10 +12,11 @@ public sealed class CancellationTests : WireMockTestBase
     [Test]
     public async Task CreateChatCompletionAsync_CancelledWhileWaiting_ThrowsOperationCanceledPromptly()
     {
-        // Arrange: a 3 s response, a network time-out far beyond it, and a caller that gives up at 200 ms.
+        // Arrange: a 3 s response, a network time-out far beyond it, and a caller that gives up at 1 s
+        // (long enough for a cold first request to reach WireMock on a loaded machine, well short of 3 s).
         await Server.StubAsync("delay-past-timeout.json");
         var client = CreateClient(o => o.NetworkTimeout = TimeSpan.FromSeconds(60));
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
         var clock = Stopwatch.StartNew();
 
         // Act + Assert

@@ -207,6 +207,40 @@ public sealed class ChatClientTests : WireMockTestBase
         Assert.That(response.Text, Is.EqualTo("{\"answer\":42}"));
     }
 
+    [Test]
+    public async Task ReadmeExample_FunctionInvocationWithOpenPipeOptions_AnswersFromTheToolLoopStub()
+    {
+        // Arrange
+        await Server.StubAsync("ai-tool-loop.json");
+        var client = CreateClient();
+        var services = new ServiceCollection();
+
+        // Act: the README's "Microsoft.Extensions.AI" block, as written there.
+        IChatClient chat = new ChatClientBuilder(client.AsIChatClient("openpipe:my-model"))
+            .UseFunctionInvocation()
+            .Build();
+
+        var weather = AIFunctionFactory.Create((string city) => "sunny, 21 C", "get_weather", "Gets the weather in a city.");
+        ChatResponse response = await chat.GetResponseAsync("What is the weather in Paris?", new ChatOptions
+        {
+            Tools = [weather],
+            AdditionalProperties = new AdditionalPropertiesDictionary
+            {
+                [OpenPipeChatOptionKeys.Tags] = new Dictionary<string, string> { ["prompt_id"] = "weather" },
+                [OpenPipeChatOptionKeys.Cache] = CacheMode.ReadWrite,
+                [OpenPipeChatOptionKeys.LogRequest] = true,
+            },
+        });
+
+        // With dependency injection: registers IOpenPipeClient and IChatClient, returns M.E.AI's ChatClientBuilder.
+        services.AddOpenPipeChatClient("openpipe:my-model", o => o.ApiKey = "opk-...").UseFunctionInvocation();
+
+        // Assert
+        Assert.That(response.Text, Is.EqualTo("It is sunny in Paris, 21 C."));
+        Assert.That(services.Any(d => d.ServiceType == typeof(IChatClient)), Is.True);
+        chat.Dispose();
+    }
+
     /// <summary>What a caller sees of a response, as one comparable string.</summary>
     private static string Describe(ChatResponse response)
     {
