@@ -56,7 +56,7 @@ public sealed class HostingTests
     public async Task Readyz_UpstreamUnreachable_Is503NamingTheUpstream()
     {
         // Arrange: nothing listens on the upstream's port.
-        int closed = Client.Tests.Support.WireMockServer.FreePort();
+        int closed = Client.Tests.Support.FreePort.Next();
         using var factory = new GatewayFactory(new Uri($"http://127.0.0.1:{closed}/v1"));
         using var http = factory.CreateClient();
         http.Timeout = TimeSpan.FromSeconds(30);

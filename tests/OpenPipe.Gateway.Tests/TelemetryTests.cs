@@ -21,14 +21,14 @@ public sealed class TelemetryTests
 {
     private readonly List<Activity> spans = [];
     private readonly List<Metric> metrics = [];
-    private WireMockServer upstream = null!;
+    private WireMockHost upstream = null!;
     private GatewayFactory factory = null!;
     private Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> app = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        upstream = await WireMockServer.StartAsync(Repo.TestFile("WireMock"));
+        upstream = await WireMockHost.StartAsync(TestContext.CurrentContext.TestDirectory);
         factory = new GatewayFactory(new Uri($"http://127.0.0.1:{upstream.Port}/v1"));
         app = factory.WithWebHostBuilder(b => b.ConfigureTestServices(services =>
         {
@@ -38,17 +38,17 @@ public sealed class TelemetryTests
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync()
+    public void Stop()
     {
         app.Dispose();
         factory.Dispose();
-        await upstream.DisposeAsync();
+        upstream.Dispose();
     }
 
     [SetUp]
-    public async Task ResetAsync()
+    public void Reset()
     {
-        await upstream.ResetAsync();
+        upstream.Reset();
         lock (spans)
         {
             spans.Clear();
@@ -59,7 +59,7 @@ public sealed class TelemetryTests
     public async Task Post_UpstreamModel_TracesTheRequestTheRouteAndTheUpstreamChatSpan()
     {
         // Arrange
-        await upstream.StubAsync("upstream-completion.json");
+        upstream.Stub("upstream-completion.json");
         using var client = CreateClient();
         var request = new ChatCompletionRequest { Model = "up:gpt", Messages = [new UserMessage { Content = "forward me" }], Temperature = 0.2 };
         request.AdditionalProperties["seed"] = 7;

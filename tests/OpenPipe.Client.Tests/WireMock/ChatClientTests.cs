@@ -22,7 +22,7 @@ public sealed class ChatClientTests : WireMockTestBase
     public async Task GetResponseAsync_FunctionInvocationLoop_CallsTheToolAndReturnsTheFinalAnswer()
     {
         // Arrange: the first call answers a tool call; the second matches only when the tool result is in the history.
-        await Server.StubAsync("ai-tool-loop.json");
+        Server.Stub("ai-tool-loop.json");
         var cities = new List<string>();
         var weather = AIFunctionFactory.Create(
             ([System.ComponentModel.Description("The city")] string city) =>
@@ -43,12 +43,12 @@ public sealed class ChatClientTests : WireMockTestBase
         Assert.That(response.Text, Is.EqualTo("It is sunny in Paris, 21 C."));
         Assert.That(response.FinishReason, Is.EqualTo(ChatFinishReason.Stop));
         Assert.That(response.Usage!.TotalTokenCount, Is.EqualTo(27 + 39), "usage of both round trips is summed");
-        var requests = await Server.RequestsAsync();
+        var requests = Server.Requests;
         Assert.That(requests, Has.Count.EqualTo(2));
-        var first = JObject.Parse((string)requests[0]["request"]!["body"]!);
+        var first = JObject.Parse(requests[0].RequestMessage.Body!);
         Assert.That((string?)first.SelectToken("tools[0].function.parameters.properties.city.type"), Is.EqualTo("string"));
         Assert.That((string?)first.SelectToken("tools[0].function.description"), Is.EqualTo("Gets the weather in a city."));
-        var second = JObject.Parse((string)requests[1]["request"]!["body"]!);
+        var second = JObject.Parse(requests[1].RequestMessage.Body!);
         Assert.That(second["messages"]!.Select(m => (string?)m["role"]), Is.EqualTo(new[] { "user", "assistant", "tool" }));
         Assert.That(JObject.Parse((string)second.SelectToken("messages[1].tool_calls[0].function.arguments")!)["city"]!.ToString(), Is.EqualTo("Paris"));
     }
@@ -58,7 +58,7 @@ public sealed class ChatClientTests : WireMockTestBase
     public async Task GetStreamingResponseAsync_UpdatesMergedWithToChatResponse_EqualTheNonStreamingResponse(string name)
     {
         // Arrange: the same completion as JSON and as an SSE transcript.
-        await Server.StubAsync("ai-same-answer.json", ("TRANSCRIPT", name + ".sse"), ("COMPLETION", name + ".json"));
+        Server.Stub("ai-same-answer.json", ("TRANSCRIPT", name + ".sse"), ("COMPLETION", name + ".json"));
         var chat = CreateClient().AsIChatClient("openpipe:test-model");
         using var cts = new CancellationTokenSource(TestTimeout);
 
@@ -82,7 +82,7 @@ public sealed class ChatClientTests : WireMockTestBase
     public async Task GetResponseAsync_OpenPipeOptionsAndResponseFormat_TravelAsHeadersAndBody()
     {
         // Arrange
-        await Server.StubAsync("ai-echo-request.json");
+        Server.Stub("ai-echo-request.json");
         var chat = CreateClient().AsIChatClient("openpipe:test-model");
         using var schema = JsonDocument.Parse("""{"type":"object","properties":{"answer":{"type":"integer"}},"required":["answer"]}""");
         var options = new ChatOptions
@@ -111,14 +111,13 @@ public sealed class ChatClientTests : WireMockTestBase
 
         // Assert
         Assert.That(response.Text, Is.EqualTo("{\"answer\":42}"));
-        var sent = (JObject)(await Server.RequestsAsync()).Single()["request"]!;
-        var headers = (JObject)sent["headers"]!;
-        string? Header(string n) => headers.Properties().FirstOrDefault(p => string.Equals(p.Name, n, StringComparison.OrdinalIgnoreCase))?.Value.ToString();
+        var sent = Server.Requests.Single().RequestMessage;
+        string? Header(string n) => sent.Headers!.FirstOrDefault(p => string.Equals(p.Key, n, StringComparison.OrdinalIgnoreCase)).Value?.ToString();
         Assert.That(Header("op-tags"), Is.EqualTo("{\"prompt_id\":\"p1\"}"));
         Assert.That(Header("op-cache"), Is.EqualTo("readOnly"));
         Assert.That(Header("op-log-request"), Is.EqualTo("true"));
         Assert.That(Header("op-criteria"), Is.EqualTo("[\"crit-1\"]"));
-        var body = JObject.Parse((string)sent["body"]!);
+        var body = JObject.Parse(sent.Body!);
         Assert.That((string?)body.SelectToken("messages[0].role"), Is.EqualTo("system"));
         Assert.That((string?)body.SelectToken("messages[0].content"), Is.EqualTo("Answer in JSON."));
         Assert.That((string?)body.SelectToken("messages[1].content[1].image_url.url"), Is.EqualTo("data:image/png;base64,AQID"));
@@ -139,7 +138,7 @@ public sealed class ChatClientTests : WireMockTestBase
     public async Task GetResponseAsync_ApiError_ThrowsOpenPipeApiException()
     {
         // Arrange
-        await Server.StubAsync("errors.json");
+        Server.Stub("errors.json");
         var chat = CreateClient().AsIChatClient();
 
         // Act
@@ -154,7 +153,7 @@ public sealed class ChatClientTests : WireMockTestBase
     public async Task GetStreamingResponseAsync_Cancelled_ThrowsOperationCanceled()
     {
         // Arrange: a stream that dribbles its chunks slowly.
-        await Server.StubAsync("stream-dribbled.json", ("TRANSCRIPT", "twenty-words.sse"), ("NUM_CHUNKS", "20"), ("NUM_DURATION", "4000"));
+        Server.StubSlowStream("/api/v1/chat/completions", "twenty-words.sse", TimeSpan.FromSeconds(4));
         var chat = CreateClient().AsIChatClient("openpipe:test-model");
         using var cts = new CancellationTokenSource(TestTimeout);
 
@@ -186,7 +185,7 @@ public sealed class ChatClientTests : WireMockTestBase
     public async Task AddOpenPipeChatClient_WithFunctionInvocation_ResolvesAWorkingPipeline()
     {
         // Arrange
-        await Server.StubAsync("ai-echo-request.json");
+        Server.Stub("ai-echo-request.json");
         var services = new ServiceCollection();
         services.AddOpenPipeChatClient("openpipe:test-model", o =>
         {
@@ -211,7 +210,7 @@ public sealed class ChatClientTests : WireMockTestBase
     public async Task ReadmeExample_FunctionInvocationWithOpenPipeOptions_AnswersFromTheToolLoopStub()
     {
         // Arrange
-        await Server.StubAsync("ai-tool-loop.json");
+        Server.Stub("ai-tool-loop.json");
         var client = CreateClient();
         var services = new ServiceCollection();
 

@@ -42,7 +42,7 @@ public sealed class TelemetryTests : WireMockTestBase
     public async Task CreateChatCompletionAsync_Success_RecordsAChatSpanWithGenAiAttributesAndMetrics()
     {
         // Arrange
-        await Server.StubAsync("ai-same-answer.json", ("TRANSCRIPT", "basic.sse"), ("COMPLETION", "basic.json"));
+        Server.Stub("ai-same-answer.json", ("TRANSCRIPT", "basic.sse"), ("COMPLETION", "basic.json"));
         var client = CreateClient();
         using var cts = new CancellationTokenSource(TestTimeout);
 
@@ -77,7 +77,7 @@ public sealed class TelemetryTests : WireMockTestBase
     public async Task CreateChatCompletionStreamingAsync_Stream_SpanEndsAtTheLastChunkWithUsageAndFinishReason()
     {
         // Arrange: 20 chunks dribbled over 1 s.
-        await Server.StubAsync("stream-dribbled.json", ("TRANSCRIPT", "twenty-words.sse"), ("NUM_CHUNKS", "20"), ("NUM_DURATION", "1000"));
+        Server.StubSlowStream("/api/v1/chat/completions", "twenty-words.sse", TimeSpan.FromSeconds(1));
         var client = CreateClient();
         using var cts = new CancellationTokenSource(TestTimeout);
         int chunks = 0;
@@ -107,7 +107,7 @@ public sealed class TelemetryTests : WireMockTestBase
     public async Task CreateChatCompletionAsync_RetriedThenSucceeded_ShowsTheRetryOnTheSpanTheCounterAndTheLog()
     {
         // Arrange: a 429 (Retry-After: 0), then a 200.
-        await Server.StubAsync("retry-after-then-success.json", ("RETRY_AFTER", "0"));
+        Server.Stub("retry-after-then-success.json", ("RETRY_AFTER", "0"));
         var logs = new ListLoggerProvider();
         using var loggers = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
         var client = CreateClient(o => o.LoggerFactory = loggers);
@@ -133,7 +133,7 @@ public sealed class TelemetryTests : WireMockTestBase
     public async Task CreateChatCompletionAsync_ApiError_MarksTheSpanAndMetricWithTheStatus()
     {
         // Arrange
-        await Server.StubAsync("errors.json");
+        Server.Stub("errors.json");
         var client = CreateClient();
 
         // Act
@@ -151,7 +151,7 @@ public sealed class TelemetryTests : WireMockTestBase
     public async Task CreateChatCompletionAsync_ContentCaptureEnabled_RecordsInputAndOutputMessages()
     {
         // Arrange
-        await Server.StubAsync("ai-same-answer.json", ("TRANSCRIPT", "basic.sse"), ("COMPLETION", "basic.json"));
+        Server.Stub("ai-same-answer.json", ("TRANSCRIPT", "basic.sse"), ("COMPLETION", "basic.json"));
         var client = CreateClient(o => o.EnableSensitiveTelemetryData = true);
 
         // Act
