@@ -240,6 +240,42 @@ public sealed class ChatClientTests : WireMockTestBase
         chat.Dispose();
     }
 
+    [Test]
+    public void ToRequest_RawRequestFromTheOptions_KeepsItsSettingsAndTakesTheMessagesOnlyFromTheCall()
+    {
+        // Arrange: a raw request, as a server-side adapter passes it on, that still has messages of its own.
+        var raw = new ChatCompletionRequest { Model = "raw-model", Temperature = 0.3, Messages = [new UserMessage { Content = "old" }] };
+        var options = new ChatOptions { RawRepresentationFactory = _ => raw };
+
+        // Act
+        var request = OpenPipeChatMapping.ToRequest([new ChatMessage(AIChatRole.User, "new")], options, null);
+
+        // Assert
+        Assert.That(request.Messages.OfType<UserMessage>().Select(m => m.Content!.ToString()), Is.EqualTo(new[] { "new" }));
+        Assert.That(request.Temperature, Is.EqualTo(0.3));
+        Assert.That(request.Model, Is.EqualTo("raw-model"));
+    }
+
+    [Test]
+    public void ToChatOptions_Request_RawFactoryGivesAFreshCopyWithoutMessages()
+    {
+        // Arrange
+        var original = new ChatCompletionRequest { Model = "m", Temperature = 0.4, Messages = [new UserMessage { Content = "hi" }] };
+        original.AdditionalProperties["x_vendor"] = "kept";
+
+        // Act
+        var options = OpenPipeChatMapping.ToChatOptions(original);
+        var first = (ChatCompletionRequest)options.RawRepresentationFactory!(null!)!;
+        var second = (ChatCompletionRequest)options.RawRepresentationFactory!(null!)!;
+
+        // Assert
+        Assert.That(first, Is.Not.SameAs(second).And.Not.SameAs(original));
+        Assert.That(first.Messages, Is.Empty);
+        Assert.That(original.Messages, Has.Count.EqualTo(1), "the request itself is untouched");
+        Assert.That(first.Temperature, Is.EqualTo(0.4));
+        Assert.That(first.AdditionalProperties["x_vendor"]?.ToString(), Is.EqualTo("kept"));
+    }
+
     /// <summary>What a caller sees of a response, as one comparable string.</summary>
     private static string Describe(ChatResponse response)
     {

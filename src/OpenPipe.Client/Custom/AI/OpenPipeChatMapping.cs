@@ -26,7 +26,9 @@ internal static class OpenPipeChatMapping
     /// <summary>The request for <paramref name="messages"/> and <paramref name="options"/>.</summary>
     internal static ChatCompletionRequest ToRequest(IEnumerable<ChatMessage> messages, ChatOptions? options, string? defaultModelId)
     {
+        // A raw request from the options is the starting point for settings; the messages always come from `messages`.
         var request = options?.RawRepresentationFactory?.Invoke(null!) as ChatCompletionRequest ?? new ChatCompletionRequest();
+        request.Messages = [];
         if (!string.IsNullOrEmpty(options?.ModelId))
         {
             request.Model = options.ModelId;
@@ -486,7 +488,8 @@ internal static class OpenPipeChatMapping
             MaxOutputTokens = (int?)(request.MaxCompletionTokens ?? request.MaxTokens),
             FrequencyPenalty = (float?)request.FrequencyPenalty,
             PresencePenalty = (float?)request.PresencePenalty,
-            RawRepresentationFactory = _ => request,
+            // A fresh copy per call without the messages, which M.E.AI passes separately.
+            RawRepresentationFactory = _ => CopyWithoutMessages(request),
         };
         if (request.Stop is { } stop)
         {
@@ -519,6 +522,14 @@ internal static class OpenPipeChatMapping
         }
 
         return options;
+    }
+
+    private static ChatCompletionRequest CopyWithoutMessages(ChatCompletionRequest request)
+    {
+        var serializer = Newtonsoft.Json.JsonSerializer.Create(OpenPipeJson.Settings);
+        var json = JObject.FromObject(request, serializer);
+        json["messages"] = new JArray();
+        return json.ToObject<ChatCompletionRequest>(serializer)!;
     }
 
     // ---- Server side: M.E.AI -> response ----
