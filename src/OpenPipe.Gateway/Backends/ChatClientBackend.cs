@@ -33,11 +33,11 @@ public sealed class ChatClientBackend : IChatBackend
 
     /// <inheritdoc />
     public Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default) =>
-        handler.CompleteAsync(request, cancellationToken);
+        handler.CompleteAsync(request, null, cancellationToken);
 
     /// <inheritdoc />
     public IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default) =>
-        handler.StreamAsync(request, cancellationToken);
+        handler.StreamAsync(request, null, cancellationToken);
 }
 
 /// <summary>Registers IChatClient backends.</summary>

@@ -1,8 +1,9 @@
-// A consumer of the packed OpenPipe.Client and OpenPipe.Server packages: it serves the API on a
-// free port, calls it with the client and through Microsoft.Extensions.AI, and prints the answers.
+// A consumer of the packed OpenPipe.Client and OpenPipe.Server packages: it serves a
+// Microsoft.Extensions.AI IChatClient through the kit's endpoint on a free port, calls it with the
+// client, through IChatClient and as a stream, and prints the answers.
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.AI;
 using OpenPipe.Client;
 using OpenPipe.Server;
@@ -10,9 +11,10 @@ using OpenPipe.Server;
 var builder = WebApplication.CreateBuilder(args);
 builder.WebHost.UseUrls("http://127.0.0.1:0");
 builder.Logging.ClearProviders();
-builder.Services.AddOpenPipeServer(o => o.ApiKeys.Add("consumer-key"));
+builder.Services.AddChatClient(new EchoChatClient());
+builder.Services.AddOpenPipeServer<ChatClientCompletionHandler>(o => o.ApiKeys.Add("consumer-key"));
 var app = builder.Build();
-app.UseOpenPipeServer();
+app.MapOpenPipeChatCompletions();
 await app.StartAsync();
 string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
 
@@ -27,7 +29,7 @@ var response = await chat.GetResponseAsync("from IChatClient", cancellationToken
 Console.WriteLine("ichatclient: " + response.Text);
 
 var streamed = new System.Text.StringBuilder();
-await foreach (var update in chat.GetStreamingResponseAsync("stream it", cancellationToken: timeout.Token))
+await foreach (var update in chat.GetStreamingResponseAsync("streamed", cancellationToken: timeout.Token))
 {
     streamed.Append(update.Text);
 }
@@ -35,45 +37,25 @@ await foreach (var update in chat.GetStreamingResponseAsync("stream it", cancell
 Console.WriteLine("stream: " + streamed);
 await app.StopAsync();
 
-/// <summary>Echoes the last user message.</summary>
-public sealed class EchoController : ChatCompletionsControllerBase
+/// <summary>An IChatClient that answers "echo: " and the last message, word by word when streaming.</summary>
+sealed class EchoChatClient : IChatClient
 {
-    /// <inheritdoc />
-    public override Task<ActionResult<ChatCompletion>> CreateChatCompletion(bool? opLogRequest, CacheMode? opCache,
-        string? opTags, string? opCriteria, ChatCompletionRequest body, CancellationToken cancellationToken = default) =>
-        RespondAsync(body, Complete, Stream);
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        Task.FromResult(new ChatResponse(new ChatMessage(Microsoft.Extensions.AI.ChatRole.Assistant, "echo: " + messages.Last().Text)));
 
-    private static async IAsyncEnumerable<ChatCompletionChunk> Stream(ChatCompletionRequest request, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        foreach (string word in new[] { "echo:", " streamed" })
+        foreach (string word in ("echo: " + messages.Last().Text).Split(' '))
         {
             await Task.Yield();
-            yield return new ChatCompletionChunk
-            {
-                Id = "chatcmpl-consumer",
-                Object = "chat.completion.chunk",
-                Model = request.Model,
-                Created = 1,
-                Choices = [new ChatCompletionChunkChoice { Index = 0, Delta = new ChatCompletionChunkDelta { Content = word } }],
-            };
+            yield return new ChatResponseUpdate(Microsoft.Extensions.AI.ChatRole.Assistant, word == "echo:" ? word : " " + word);
         }
     }
 
-    private static Task<ChatCompletion> Complete(ChatCompletionRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult(new ChatCompletion
-        {
-            Id = "chatcmpl-consumer",
-            Object = "chat.completion",
-            Model = request.Model,
-            Created = 1,
-            Choices =
-            [
-                new ChatCompletionChoice
-                {
-                    Index = 0,
-                    FinishReason = FinishReason.Stop,
-                    Message = new ChatCompletionResponseMessage { Role = "assistant", Content = "echo: " + request.Messages.OfType<UserMessage>().Last().Content },
-                },
-            ],
-        });
+    public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+    public void Dispose()
+    {
+    }
 }

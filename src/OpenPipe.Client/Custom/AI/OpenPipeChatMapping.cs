@@ -592,7 +592,7 @@ internal static class OpenPipeChatMapping
     internal static Usage ToWireUsage(UsageDetails usage)
     {
         long input = usage.InputTokenCount ?? 0, output = usage.OutputTokenCount ?? 0;
-        return new Usage { PromptTokens = input, CompletionTokens = output, TotalTokens = usage.TotalTokenCount ?? input + output };
+        return new Usage { PromptTokens = (int)input, CompletionTokens = (int)output, TotalTokens = (int)(usage.TotalTokenCount ?? input + output) };
     }
 
     // ---- JSON between System.Text.Json and Newtonsoft ----

@@ -19,7 +19,7 @@ public sealed class ChatCompletionAccumulator
     private readonly SortedDictionary<int, ChoiceState> choices = [];
     private string? id;
     private string? model;
-    private double created;
+    private long created;
     private Usage? usage;
 
     /// <summary>How many chunks were added.</summary>
@@ -56,7 +56,7 @@ public sealed class ChatCompletionAccumulator
     public ChatCompletion ToChatCompletion() => new()
     {
         Id = id ?? string.Empty,
-        Object = "chat.completion",
+        Object = ChatCompletion.ObjectType,
         Created = created,
         Model = model ?? string.Empty,
         Choices = choices.Select(c => c.Value.ToChoice(c.Key)).ToList(),

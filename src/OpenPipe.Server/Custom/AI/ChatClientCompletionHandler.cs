@@ -1,7 +1,9 @@
 // Adds: ChatClientCompletionHandler, which serves any Microsoft.Extensions.AI IChatClient (one from
 // Microsoft.Extensions.AI.OpenAI, Ollama's, or your own) through the kit's endpoint: the request
 // becomes ChatMessages and ChatOptions (the request itself is the options' raw representation), the
-// response or its updates become a chat.completion or chat.completion.chunk objects.
+// response or its updates become a chat.completion or chat.completion.chunk objects. OpenPipe's
+// headers (op-tags, op-cache, op-log-request, op-criteria) travel on in ChatOptions.AdditionalProperties,
+// so an OpenPipe chat client underneath forwards them.
 
 using System;
 using System.Collections.Generic;
@@ -14,8 +16,11 @@ using OpenPipe.Client;
 
 namespace OpenPipe.Server;
 
-/// <summary>Answers chat completion requests with an <see cref="IChatClient"/>.</summary>
-public sealed class ChatClientCompletionHandler
+/// <summary>
+/// Answers chat completion requests with an <see cref="IChatClient"/>: register it with
+/// <c>AddOpenPipeServer&lt;ChatClientCompletionHandler&gt;()</c> next to an <see cref="IChatClient"/>.
+/// </summary>
+public sealed class ChatClientCompletionHandler : IChatCompletionHandler
 {
     private readonly IChatClient chatClient;
 
@@ -29,26 +34,61 @@ public sealed class ChatClientCompletionHandler
 
     /// <summary>Answers with one completion.</summary>
     /// <param name="request">The request.</param>
+    /// <param name="context">The caller and OpenPipe's headers; null when called outside the endpoint.</param>
     /// <param name="cancellationToken">Fires when the client leaves.</param>
     /// <returns>The completion.</returns>
-    public async Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default)
+    public async Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, ChatCompletionContext? context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var response = await chatClient.GetResponseAsync(OpenPipeChatMapping.ToChatMessages(request), OpenPipeChatMapping.ToChatOptions(request), cancellationToken).ConfigureAwait(false);
+        var response = await chatClient.GetResponseAsync(OpenPipeChatMapping.ToChatMessages(request), Options(request, context), cancellationToken).ConfigureAwait(false);
         return OpenPipeChatMapping.ToChatCompletion(response, request.Model);
     }
 
     /// <summary>Answers with a stream of chunks: text as it comes, tool calls whole, usage last when the request asks for it.</summary>
     /// <param name="request">The request.</param>
+    /// <param name="context">The caller and OpenPipe's headers; null when called outside the endpoint.</param>
     /// <param name="cancellationToken">Fires when the client leaves.</param>
     /// <returns>The chunks.</returns>
-    public IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default)
+    public IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, ChatCompletionContext? context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return StreamCoreAsync(request, cancellationToken);
+        return StreamCoreAsync(request, Options(request, context), cancellationToken);
     }
 
-    private async IAsyncEnumerable<ChatCompletionChunk> StreamCoreAsync(ChatCompletionRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The request's options, with OpenPipe's headers under <see cref="OpenPipeChatOptionKeys"/>.</summary>
+    private static ChatOptions Options(ChatCompletionRequest request, ChatCompletionContext? context)
+    {
+        var options = OpenPipeChatMapping.ToChatOptions(request);
+        if (context is null)
+        {
+            return options;
+        }
+
+        var extra = options.AdditionalProperties ??= [];
+        if (context.LogRequest is { } log)
+        {
+            extra[OpenPipeChatOptionKeys.LogRequest] = log;
+        }
+
+        if (context.Cache is { } cache)
+        {
+            extra[OpenPipeChatOptionKeys.Cache] = cache;
+        }
+
+        if (context.Tags.Count > 0)
+        {
+            extra[OpenPipeChatOptionKeys.Tags] = context.Tags.ToDictionary(t => t.Key, t => t.Value);
+        }
+
+        if (context.Criteria.Count > 0)
+        {
+            extra[OpenPipeChatOptionKeys.Criteria] = context.Criteria.ToList();
+        }
+
+        return options;
+    }
+
+    private async IAsyncEnumerable<ChatCompletionChunk> StreamCoreAsync(ChatCompletionRequest request, ChatOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -57,7 +97,7 @@ public sealed class ChatClientCompletionHandler
         int toolIndex = 0;
         ChatFinishReason? finish = null;
         UsageDetails? usage = null;
-        await foreach (var update in chatClient.GetStreamingResponseAsync(OpenPipeChatMapping.ToChatMessages(request), OpenPipeChatMapping.ToChatOptions(request), cancellationToken).ConfigureAwait(false))
+        await foreach (var update in chatClient.GetStreamingResponseAsync(OpenPipeChatMapping.ToChatMessages(request), options, cancellationToken).ConfigureAwait(false))
         {
             if (update.RawRepresentation is ChatCompletionChunk raw)
             {

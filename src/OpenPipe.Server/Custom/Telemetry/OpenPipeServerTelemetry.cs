@@ -22,6 +22,13 @@ internal static class OpenPipeServerTelemetry
         try
         {
             var completion = await complete(request, cancellationToken).ConfigureAwait(false);
+            if (completion is null)
+            {
+                // The pipeline answers a null completion with its own error; the span records the failure.
+                operation.Fail(new InvalidOperationException("The handler returned no completion."));
+                return completion!;
+            }
+
             operation.Complete(completion);
             return completion;
         }
