@@ -69,15 +69,19 @@ public sealed class TelemetryTests
         await client.CreateChatCompletionAsync(request);
 
         // Assert
-        var http = await SpanAsync(s => s.Source.Name == "Microsoft.AspNetCore" && s.GetTagItem("openpipe.gateway.backend") is not null);
-        Assert.That(http.GetTagItem("openpipe.gateway.backend"), Is.EqualTo("wm"));
-        var chat = await SpanAsync(s => s.Source.Name == OpenPipeTelemetry.ClientSourceName);
+        var server = await SpanAsync(s => s.Source.Name == OpenPipeTelemetry.ServerSourceName);
+        Assert.That(server.DisplayName, Is.EqualTo("chat up:gpt"));
+        Assert.That(server.Kind, Is.EqualTo(ActivityKind.Server));
+        Assert.That(server.GetTagItem("openpipe.gateway.backend"), Is.EqualTo("wm"));
+        var http = await SpanAsync(s => s.Source.Name == "Microsoft.AspNetCore" && s.SpanId == server.ParentSpanId);
+        var chat = await SpanAsync(s => s.Source.Name == OpenPipeTelemetry.ClientSourceName && s.ParentSpanId == server.SpanId);
         Assert.That(chat.DisplayName, Is.EqualTo("chat up:gpt"));
         Assert.That(chat.TraceId, Is.EqualTo(http.TraceId), "the upstream call is part of the request's trace");
+        Assert.That(chat.GetTagItem("gen_ai.response.id"), Is.EqualTo("chatcmpl-up"));
         Assert.That(chat.TagObjects.Select(t => t.Value?.ToString()), Has.None.Contains(GatewayFactory.UpstreamKey));
         Assert.That(spans.Where(s => s.Source.Name == "Microsoft.AspNetCore").Select(s => s.GetTagItem("url.path")), Has.None.EqualTo("/healthz"));
         app.Services.GetRequiredService<MeterProvider>().ForceFlush();
-        Assert.That(metrics.Select(m => m.Name), Does.Contain("openpipe.gateway.routed").And.Contain("gen_ai.client.operation.duration"));
+        Assert.That(metrics.Select(m => m.Name), Does.Contain("openpipe.gateway.routed").And.Contain("gen_ai.client.operation.duration").And.Contain("gen_ai.server.request.duration"));
     }
 
     [Test]
