@@ -32,12 +32,21 @@ public sealed class ChatClientBackend : IChatBackend
     public string Name { get; }
 
     /// <inheritdoc />
-    public Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default) =>
-        handler.CompleteAsync(request, null, cancellationToken);
+    public Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, OpenPipeRequestOptions? options, CancellationToken cancellationToken = default) =>
+        handler.CompleteAsync(request, ContextOf(options), cancellationToken);
 
     /// <inheritdoc />
-    public IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default) =>
-        handler.StreamAsync(request, null, cancellationToken);
+    public IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, OpenPipeRequestOptions? options, CancellationToken cancellationToken = default) =>
+        handler.StreamAsync(request, ContextOf(options), cancellationToken);
+
+    /// <summary>OpenPipe's headers as the handler reads them, so the chat client gets them under OpenPipeChatOptionKeys.</summary>
+    private ChatCompletionContext? ContextOf(OpenPipeRequestOptions? options) => options is null ? null : new ChatCompletionContext(new OpenPipeCaller(Name))
+    {
+        LogRequest = options.LogRequest,
+        Cache = options.Cache,
+        Tags = options.Tags is { } tags ? new Dictionary<string, string>(tags) : new Dictionary<string, string>(),
+        Criteria = options.Criteria is { } criteria ? [.. criteria] : [],
+    };
 }
 
 /// <summary>Registers IChatClient backends.</summary>

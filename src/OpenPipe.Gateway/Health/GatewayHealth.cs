@@ -1,6 +1,6 @@
 // Adds: the gateway's health checks (Microsoft.Extensions.Diagnostics.HealthChecks): GET /healthz is
-// liveness (the process answers), GET /readyz is readiness: the request-log database opens and
-// answers, and each configured upstream answers HTTP at all within a few seconds.
+// liveness (the process answers), GET /readyz is readiness: the storage (SQLite or PostgreSQL)
+// answers a read, and each configured upstream answers HTTP at all within a few seconds.
 
 using System;
 using System.Collections.Generic;
@@ -13,10 +13,10 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using OpenPipe.Gateway.Storage;
 
 namespace OpenPipe.Gateway.Health;
 
@@ -34,7 +34,7 @@ internal static class GatewayHealth
         services.AddHttpClient(UpstreamProbeClient, http => http.Timeout = TimeSpan.FromSeconds(5));
         services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag])
-            .AddCheck<RequestLogStorageCheck>("request-log-storage", tags: [ReadyTag])
+            .AddCheck<StorageCheck>("storage", tags: [ReadyTag])
             .AddCheck<UpstreamReachabilityCheck>("upstreams", tags: [ReadyTag]);
         return services;
     }
@@ -61,24 +61,22 @@ internal static class GatewayHealth
         });
 }
 
-/// <summary>Ready when the request-log database opens and answers a query.</summary>
-internal sealed class RequestLogStorageCheck(IOptions<GatewayOptions> options, IWebHostEnvironment environment) : IHealthCheck
+/// <summary>Ready when the gateway's storage (SQLite or PostgreSQL) answers a cache read within 5 s.</summary>
+internal sealed class StorageCheck(IGatewayStore store, TimeProvider time) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        string path = Path.Combine(environment.ContentRootPath, options.Value.RequestLog.Path);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
         try
         {
-            await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.CommandText = "SELECT 1";
-            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-            return HealthCheckResult.Healthy("The request log opens.");
+            await store.GetCachedAsync("openpipe-health-probe", time.GetUtcNow(), timeout.Token).ConfigureAwait(false);
+            return HealthCheckResult.Healthy($"The {store.Provider} storage answers.");
         }
-        catch (SqliteException e)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            return HealthCheckResult.Unhealthy($"The request log ({options.Value.RequestLog.Path}) cannot be opened: {e.SqliteErrorCode}.", e);
+            // The exception goes to the health-check log, not into the response.
+            return HealthCheckResult.Unhealthy($"The {store.Provider} storage does not answer (Gateway:Storage).", e);
         }
     }
 }
