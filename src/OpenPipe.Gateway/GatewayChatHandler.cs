@@ -67,6 +67,11 @@ public sealed class GatewayChatHandler(GatewayChatService service) : IChatComple
 
     private static void MarkCache(ChatCompletionContext context, bool hit)
     {
+        if (context.Cache is not null)
+        {
+            Telemetry.GatewayTelemetry.RecordCacheLookup(hit);
+        }
+
         if (context.Cache is not null && context.HttpContext is { Response.HasStarted: false } http)
         {
             http.Response.Headers[ResponseCache.StatusHeader] = hit ? "HIT" : "MISS";

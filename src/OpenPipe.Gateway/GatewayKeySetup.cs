@@ -2,6 +2,7 @@ using System;
 using System.Linq;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenPipe.Server;
 
@@ -10,9 +11,10 @@ namespace OpenPipe.Gateway;
 /// <summary>
 /// The gateway's API keys: <c>OpenPipe:Server:ApiKeys</c> in configuration and
 /// <c>OPENPIPE_GATEWAY_API_KEYS</c> (comma-separated). With none, a random key for this run,
-/// printed once to the console (never to the logs), so a first run works and is still closed.
+/// printed once to the console (never to the logs), so a first run works and is still closed;
+/// in Production none is generated and the start fails instead.
 /// </summary>
-internal sealed class GatewayKeySetup(IConfiguration configuration) : IConfigureOptions<OpenPipeServerOptions>
+internal sealed class GatewayKeySetup(IConfiguration configuration, IHostEnvironment environment) : IConfigureOptions<OpenPipeServerOptions>
 {
     public const string EnvironmentVariable = "OPENPIPE_GATEWAY_API_KEYS";
 
@@ -34,7 +36,8 @@ internal sealed class GatewayKeySetup(IConfiguration configuration) : IConfigure
             options.ApiKeys.Add(key);
         }
 
-        if (options.ApiKeys.Count == 0)
+        // Production never runs on a generated key: GatewayKeysValidator stops the start instead.
+        if (options.ApiKeys.Count == 0 && !environment.IsProduction())
         {
             options.ApiKeys.Add(generated.Value);
         }

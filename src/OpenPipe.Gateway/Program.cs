@@ -5,11 +5,13 @@ using System;
 using System.Linq;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OpenPipe.Gateway;
 using OpenPipe.Gateway.Api;
+using OpenPipe.Gateway.Health;
+using OpenPipe.Gateway.Hosting;
+using OpenPipe.Gateway.Telemetry;
 using OpenPipe.Server;
 
 // The content root is the gateway's own folder (where OpenPipe.Gateway.dll and appsettings.json are),
@@ -28,12 +30,15 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 builder.Services.AddSingleton<IConfigureOptions<OpenPipeServerOptions>, GatewayKeySetup>();
 builder.Services.AddOpenPipeServer<GatewayChatHandler>();
 builder.Services.AddOpenPipeGateway();
+builder.Services.AddGatewayOptionsValidation();
+builder.Services.AddGatewayHealthChecks();
+builder.AddGatewayTelemetry();
 
 var app = builder.Build();
 
 // Resolve the keys now, so a generated one is printed at start rather than at the first request.
 _ = app.Services.GetRequiredService<IOptionsMonitor<OpenPipeServerOptions>>().CurrentValue;
-app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
+app.MapGatewayHealthChecks();
 app.MapOpenPipeChatCompletions().MapGatewayApi();
 app.Run();
 

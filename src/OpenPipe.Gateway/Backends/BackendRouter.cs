@@ -19,8 +19,10 @@ public sealed class BackendRouter : IDisposable
     /// <param name="options">The gateway options.</param>
     /// <param name="echo">The embedded backend.</param>
     /// <param name="handlers">Makes the upstreams' inner HTTP handlers (named <c>upstream:NAME</c>), under the kit's retry handler.</param>
-    public BackendRouter(IOptions<GatewayOptions> options, EchoBackend echo, IHttpMessageHandlerFactory handlers)
+    /// <param name="registered">Backends registered in code (<see cref="ChatClientBackendExtensions.AddGatewayChatClient"/>).</param>
+    public BackendRouter(IOptions<GatewayOptions> options, EchoBackend echo, IHttpMessageHandlerFactory handlers, IEnumerable<IChatBackend> registered)
     {
+        ArgumentNullException.ThrowIfNull(registered);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(echo);
         ArgumentNullException.ThrowIfNull(handlers);
@@ -35,6 +37,11 @@ public sealed class BackendRouter : IDisposable
             httpClients.Add(http);
             var client = new OpenPipeClient(http, Options.Create(clientOptions));
             backends[name] = new UpstreamBackend(name, client, upstream.SpeaksOpenPipe);
+        }
+
+        foreach (var backend in registered)
+        {
+            backends[backend.Name] = backend;
         }
 
         foreach (string target in this.options.Routes.Select(r => r.Backend).Append(this.options.DefaultBackend).Where(t => !backends.ContainsKey(t)))

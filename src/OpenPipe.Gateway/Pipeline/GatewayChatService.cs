@@ -164,6 +164,7 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
     private Run Start(GatewayCall call)
     {
         var backend = router.For(call.Request.Model);
+        Telemetry.GatewayTelemetry.RecordRoute(call.Request.Model, backend.Name);
         GatewayError? invalid = null;
         if (!call.Headers.TryParseCriteria(out var criteria, out string? criteriaError))
         {

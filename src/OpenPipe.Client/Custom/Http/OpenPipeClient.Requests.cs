@@ -1,5 +1,6 @@
 // Adds: the short CreateChatCompletionAsync overloads (request, optional per-call options,
-// cancellation token last) over the generated one, whose parameters mirror every header.
+// cancellation token last) over the generated one, whose parameters mirror every header; each call
+// is one GenAI span and measurement (see Telemetry/).
 
 using System;
 using System.Threading;
@@ -41,6 +42,22 @@ public partial class OpenPipeClient
             throw new ArgumentException($"The request has stream: true; call {nameof(CreateChatCompletionStreamingAsync)} for a stream.", nameof(request));
         }
 
-        return CreateChatCompletionAsync(options?.LogRequest, options?.Cache, options?.TagsHeader, options?.CriteriaHeader, request, cancellationToken);
+        return CreateInstrumentedAsync(request, options, cancellationToken);
+    }
+
+    private async Task<ChatCompletion> CreateInstrumentedAsync(ChatCompletionRequest request, OpenPipeRequestOptions? options, CancellationToken cancellationToken)
+    {
+        using var operation = StartOperation(request, options, streaming: false);
+        try
+        {
+            var completion = await CreateChatCompletionAsync(options?.LogRequest, options?.Cache, options?.TagsHeader, options?.CriteriaHeader, request, cancellationToken).ConfigureAwait(false);
+            operation.Complete(completion);
+            return completion;
+        }
+        catch (Exception e)
+        {
+            operation.Fail(e);
+            throw;
+        }
     }
 }

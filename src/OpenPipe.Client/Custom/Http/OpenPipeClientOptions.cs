@@ -1,7 +1,8 @@
 // Adds: OpenPipeClientOptions, everything a client is configured with (key, base URL, retries,
-// time-outs), with the environment-variable fallbacks OPENPIPE_API_KEY and OPENPIPE_BASE_URL.
+// time-outs, telemetry and logging), with the environment-variable fallbacks OPENPIPE_API_KEY and OPENPIPE_BASE_URL.
 
 using System;
+using Microsoft.Extensions.Logging;
 
 namespace OpenPipe.Client;
 
@@ -37,6 +38,18 @@ public sealed class OpenPipeClientOptions
     /// An attempt that times out is retried. Separate from the caller's cancellation token. Default 100 s.
     /// </summary>
     public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>
+    /// Whether spans record prompts and completions (<c>gen_ai.input.messages</c>, <c>gen_ai.output.messages</c>).
+    /// Null (the default) reads <c>OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT</c>; off unless that is <c>true</c>.
+    /// </summary>
+    public bool? EnableSensitiveTelemetryData { get; set; }
+
+    /// <summary>
+    /// Where the client logs retries, status and timing (never keys or bodies) when it builds its own HttpClient;
+    /// with <c>AddOpenPipeClient</c> the container's ILoggerFactory is used.
+    /// </summary>
+    public ILoggerFactory? LoggerFactory { get; set; }
 
     /// <summary>The key to use: <see cref="ApiKey"/>, else <c>OPENPIPE_API_KEY</c>, else null.</summary>
     /// <returns>The key, or null.</returns>

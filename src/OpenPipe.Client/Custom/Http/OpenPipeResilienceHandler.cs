@@ -1,14 +1,18 @@
 // Adds: the HTTP pipeline under OpenPipeClient: retries with Polly.Core (exponential backoff with
 // jitter, Retry-After honoured up to a cap), a per-attempt network time-out, a fully read body for
 // non-streaming calls (so a connection that breaks mid-body is retried too), and the mapping of
-// every failure onto OpenPipeApiException.
+// every failure onto OpenPipeApiException. Retries, status and timing go to ILogger (never keys or
+// bodies) and retries to the OpenPipe.Client span and retry counter.
 
 using System;
+using System.Diagnostics;
 using System.IO;
 using System.Net;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.Retry;
 using Polly.Timeout;
@@ -16,20 +20,30 @@ using Polly.Timeout;
 namespace OpenPipe.Client;
 
 /// <summary>Retries, time-outs and error mapping for requests to the chat completions API.</summary>
-public sealed class OpenPipeResilienceHandler : DelegatingHandler
+public sealed partial class OpenPipeResilienceHandler : DelegatingHandler
 {
     /// <summary>Marks a request whose response body is a stream: it is not buffered, and not retried once its headers arrived.</summary>
     public static readonly HttpRequestOptionsKey<bool> StreamingOption = new("OpenPipe.Streaming");
 
     private readonly ResiliencePipeline<HttpResponseMessage> pipeline;
+    private readonly ILogger logger;
 
-    /// <summary>Creates the handler from the client's options.</summary>
+    /// <summary>Creates the handler from the client's options; it logs to <see cref="OpenPipeClientOptions.LoggerFactory"/>.</summary>
     /// <param name="options">The retry and time-out settings.</param>
     public OpenPipeResilienceHandler(OpenPipeClientOptions options)
+        : this(options, options?.LoggerFactory?.CreateLogger<OpenPipeResilienceHandler>())
+    {
+    }
+
+    /// <summary>Creates the handler from the client's options, logging to <paramref name="logger"/>.</summary>
+    /// <param name="options">The retry and time-out settings.</param>
+    /// <param name="logger">Where retries, status and timing are logged; null for nowhere.</param>
+    public OpenPipeResilienceHandler(OpenPipeClientOptions options, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        pipeline = BuildPipeline(options);
+        this.logger = logger ?? NullLogger.Instance;
+        pipeline = BuildPipeline(options, this.logger);
     }
 
     /// <summary>Whether a status code is worth retrying: 408, 429, 500, 502, 503, 504.</summary>
@@ -42,12 +56,16 @@ public sealed class OpenPipeResilienceHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(request);
         bool streaming = request.Options.TryGetValue(StreamingOption, out bool s) && s;
+        long started = Stopwatch.GetTimestamp();
+        int attempts = 0;
+        string path = request.RequestUri?.AbsolutePath ?? string.Empty;
         HttpResponseMessage response;
         try
         {
             response = await pipeline.ExecuteAsync(
                 async token =>
                 {
+                    attempts++;
                     var attempt = await base.SendAsync(request, token).ConfigureAwait(false);
                     if (!streaming || !attempt.IsSuccessStatusCode)
                     {
@@ -69,17 +87,21 @@ public sealed class OpenPipeResilienceHandler : DelegatingHandler
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            LogCancelled(logger, request.Method.Method, path, attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             throw;
         }
         catch (TimeoutRejectedException e)
         {
+            LogFailed(logger, request.Method.Method, path, attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds, "timeout");
             throw new OpenPipeApiException($"No response within the network time-out of {e.Timeout.TotalSeconds:0.###} s (after retries).", 0, null, null, e);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
+            LogFailed(logger, request.Method.Method, path, attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds, e.GetType().Name);
             throw new OpenPipeApiException($"The request failed before a complete response arrived (after retries): {e.Message}", 0, null, null, e);
         }
 
+        LogResponse(logger, request.Method.Method, path, (int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds, attempts);
         if (!response.IsSuccessStatusCode)
         {
             using (response)
@@ -91,7 +113,7 @@ public sealed class OpenPipeResilienceHandler : DelegatingHandler
         return response;
     }
 
-    private static ResiliencePipeline<HttpResponseMessage> BuildPipeline(OpenPipeClientOptions options)
+    private static ResiliencePipeline<HttpResponseMessage> BuildPipeline(OpenPipeClientOptions options, ILogger logger)
     {
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage>();
         if (options.MaxRetries > 0)
@@ -110,6 +132,11 @@ public sealed class OpenPipeResilienceHandler : DelegatingHandler
                 DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, options.MaxRetryAfter)),
                 OnRetry = args =>
                 {
+                    string reason = args.Outcome.Result is { } failed
+                        ? ((int)failed.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture)
+                        : args.Outcome.Exception is TimeoutRejectedException ? "timeout" : args.Outcome.Exception?.GetType().Name ?? "unknown";
+                    LogRetry(logger, args.AttemptNumber + 1, reason, args.RetryDelay.TotalMilliseconds);
+                    ChatOperation.RecordRetry(args.AttemptNumber + 1, reason, args.RetryDelay);
                     args.Outcome.Result?.Dispose();
                     return default;
                 },
@@ -131,4 +158,16 @@ public sealed class OpenPipeResilienceHandler : DelegatingHandler
 
         return wait.Value < TimeSpan.Zero ? TimeSpan.Zero : wait.Value > cap ? cap : wait.Value;
     }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "OpenPipe request attempt {Attempt} failed ({Reason}); retrying in {DelayMs:0} ms")]
+    private static partial void LogRetry(ILogger logger, int attempt, string reason, double delayMs);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "OpenPipe {Method} {Path} answered {StatusCode} in {ElapsedMs:0} ms after {Attempts} attempt(s)")]
+    private static partial void LogResponse(ILogger logger, string method, string path, int statusCode, double elapsedMs, int attempts);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "OpenPipe {Method} {Path} failed after {Attempts} attempt(s) in {ElapsedMs:0} ms: {Reason}")]
+    private static partial void LogFailed(ILogger logger, string method, string path, int attempts, double elapsedMs, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "OpenPipe {Method} {Path} cancelled by the caller after {Attempts} attempt(s) in {ElapsedMs:0} ms")]
+    private static partial void LogCancelled(ILogger logger, string method, string path, int attempts, double elapsedMs);
 }

@@ -51,7 +51,44 @@ public partial class OpenPipeClient
     public IAsyncEnumerable<ChatCompletionChunk> CreateChatCompletionStreamingAsync(ChatCompletionRequest request, OpenPipeRequestOptions? options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return StreamAsync(request, options, cancellationToken);
+        return InstrumentedStreamAsync(request, options, cancellationToken);
+    }
+
+    /// <summary>The stream inside one GenAI span: it ends at the last chunk, on a failure, or when the reader stops early.</summary>
+    private async IAsyncEnumerable<ChatCompletionChunk> InstrumentedStreamAsync(ChatCompletionRequest request, OpenPipeRequestOptions? requestOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var operation = StartOperation(request, requestOptions, streaming: true);
+        var chunks = StreamAsync(request, requestOptions, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                ChatCompletionChunk chunk;
+                try
+                {
+                    if (!await chunks.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    chunk = chunks.Current;
+                }
+                catch (Exception e)
+                {
+                    operation.Fail(e);
+                    throw;
+                }
+
+                operation.Observe(chunk);
+                yield return chunk;
+            }
+
+            operation.CompleteStream();
+        }
+        finally
+        {
+            await chunks.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     private async IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, OpenPipeRequestOptions? requestOptions, [EnumeratorCancellation] CancellationToken cancellationToken)

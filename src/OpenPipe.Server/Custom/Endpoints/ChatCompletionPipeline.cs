@@ -1,7 +1,7 @@
 // Adds: the steps both mappings share, so the minimal-API route and the MVC controller answer
 // byte for byte alike: parse the op-* headers and the body (errors in the API's shape), call the
-// IChatCompletionHandler, optionally check what it returns against the spec, and write JSON or a
-// stream that has produced its first chunk.
+// IChatCompletionHandler inside the OpenPipe.Server GenAI span, optionally check what it returns
+// against the spec, and write JSON or a stream that has produced its first chunk.
 
 using System;
 using System.Collections.Generic;
@@ -78,11 +78,11 @@ internal static class ChatCompletionPipeline
         var check = ResponseCheckFor(http);
         if (request.Stream == true)
         {
-            var chunks = handler.StreamAsync(request, context, http.RequestAborted);
+            var chunks = OpenPipeServerTelemetry.StreamAsync(request, handler.StreamAsync(request, context, http.RequestAborted), http.RequestAborted);
             return await ChatCompletionStreamResult.StartAsync(check is null ? chunks : Checked(chunks, check, http.RequestAborted), http.RequestAborted).ConfigureAwait(false);
         }
 
-        var completion = await handler.CompleteAsync(request, context, http.RequestAborted).ConfigureAwait(false)
+        var completion = await OpenPipeServerTelemetry.CompleteAsync(request, (r, token) => handler.CompleteAsync(r, context, token), http.RequestAborted).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"{handler.GetType().Name}.CompleteAsync returned null.");
         check?.Check(completion);
         return new OpenPipeJsonResult(completion);

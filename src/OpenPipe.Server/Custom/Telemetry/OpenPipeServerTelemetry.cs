@@ -1,0 +1,78 @@
+// Adds: the server side of the GenAI telemetry (ActivitySource and Meter OpenPipe.Server): a
+// `chat {model}` span of kind server around each answer, gen_ai.server.request.duration (a stream's
+// ends when its last chunk was handed to the writer, or when it failed or the client left) and
+// gen_ai.server.time_to_first_token for streams. Content only when OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true.
+
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using OpenPipe.Client;
+
+namespace OpenPipe.Server;
+
+/// <summary>Wraps the answer to one request in the server's GenAI span and measurements.</summary>
+internal static class OpenPipeServerTelemetry
+{
+    /// <summary>Runs <paramref name="complete"/> inside a span, recording the completion's attributes.</summary>
+    internal static async Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, Func<ChatCompletionRequest, CancellationToken, Task<ChatCompletion>> complete, CancellationToken cancellationToken)
+    {
+        using var operation = GenAiTelemetry.Server.Start(request, null, streaming: false, OpenPipeTelemetry.CaptureContentFromEnvironment);
+        try
+        {
+            var completion = await complete(request, cancellationToken).ConfigureAwait(false);
+            if (completion is null)
+            {
+                // The pipeline answers a null completion with its own error; the span records the failure.
+                operation.Fail(new InvalidOperationException("The handler returned no completion."));
+                return completion!;
+            }
+
+            operation.Complete(completion);
+            return completion;
+        }
+        catch (Exception e)
+        {
+            operation.Fail(e);
+            throw;
+        }
+    }
+
+    /// <summary>Passes the chunks on inside a span that ends after the last one.</summary>
+    internal static async IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, IAsyncEnumerable<ChatCompletionChunk> chunks, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var operation = GenAiTelemetry.Server.Start(request, null, streaming: true, OpenPipeTelemetry.CaptureContentFromEnvironment);
+        var enumerator = chunks.GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                ChatCompletionChunk chunk;
+                try
+                {
+                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    chunk = enumerator.Current;
+                }
+                catch (Exception e)
+                {
+                    operation.Fail(e);
+                    throw;
+                }
+
+                operation.Observe(chunk);
+                yield return chunk;
+            }
+
+            operation.CompleteStream();
+        }
+        finally
+        {
+            await enumerator.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
