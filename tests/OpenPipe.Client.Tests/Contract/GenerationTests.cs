@@ -53,7 +53,7 @@ public sealed class GenerationTests
         string text = File.ReadAllText(spec);
         const string anchor = "        usage:\n          $ref: '#/components/schemas/Usage'\n";
         Assert.That(text, Does.Contain(anchor));
-        File.WriteAllText(spec, text.Replace(anchor, anchor + "        service_tier:\n          type: string\n          description: The tier that served the request.\n", StringComparison.Ordinal));
+        File.WriteAllText(spec, text.Replace(anchor, anchor + "        served_region:\n          type: string\n          description: The region that served the request.\n", StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(copy, "src", "OpenPipe.Server", "Custom", "SpecChangeProbe.cs"), """
             namespace OpenPipe.Server;
 
@@ -63,7 +63,7 @@ public sealed class GenerationTests
                 /// <inheritdoc />
                 public override System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<OpenPipe.Client.ChatCompletion>> CreateChatCompletion(
                     bool? opLogRequest, OpenPipe.Client.CacheMode? opCache, string? opTags, string? opCriteria, OpenPipe.Client.ChatCompletionRequest body, System.Threading.CancellationToken cancellationToken = default) =>
-                    System.Threading.Tasks.Task.FromResult<Microsoft.AspNetCore.Mvc.ActionResult<OpenPipe.Client.ChatCompletion>>(new OpenPipe.Client.ChatCompletion { ServiceTier = "flex" });
+                    System.Threading.Tasks.Task.FromResult<Microsoft.AspNetCore.Mvc.ActionResult<OpenPipe.Client.ChatCompletion>>(new OpenPipe.Client.ChatCompletion { ServedRegion = "eu" });
             }
             """);
         string stampBefore = File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Server/Generated/.openpipe-spec.sha256"));
@@ -77,8 +77,8 @@ public sealed class GenerationTests
             Assert.That(build.ExitCode, Is.Zero, build.Output);
             Assert.That(build.Output, Does.Contain("regenerating with NSwag"));
             string client = File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Client/Generated/OpenPipeClient.g.cs"));
-            Assert.That(client, Does.Contain("[Newtonsoft.Json.JsonProperty(\"service_tier\""));
-            Assert.That(client, Does.Contain("public string? ServiceTier { get; set; }"));
+            Assert.That(client, Does.Contain("[Newtonsoft.Json.JsonProperty(\"served_region\""));
+            Assert.That(client, Does.Contain("public string? ServedRegion { get; set; }"));
             string stampAfter = File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Server/Generated/.openpipe-spec.sha256"));
             Assert.That(stampAfter, Is.Not.EqualTo(stampBefore), "the controller base was regenerated from the new spec");
             Assert.That(stampAfter, Is.EqualTo(File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Client/Generated/.openpipe-spec.sha256"))));

@@ -43,13 +43,18 @@ public sealed class ModeOrObjectConverter<TSelf, TObject> : JsonConverter<TSelf>
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(serializer);
-        return reader.TokenType switch
+        switch (reader.TokenType)
         {
-            JsonToken.Null => null,
-            JsonToken.String => TSelf.FromMode((string)reader.Value!),
-            JsonToken.StartObject => TSelf.FromObject(serializer.Deserialize<TObject>(reader)!),
-            _ => throw new JsonSerializationException($"Expected a string or an object for {typeof(TSelf).Name}, not {reader.TokenType} (path '{reader.Path}')."),
-        };
+            case JsonToken.Null:
+                return null;
+            case JsonToken.String:
+                return TSelf.FromMode((string)reader.Value!);
+            case JsonToken.StartObject:
+                // Null when the object had errors a caller's error handler recorded (MVC's model state): the issue is already named there.
+                return serializer.Deserialize<TObject>(reader) is { } value ? TSelf.FromObject(value) : null;
+            default:
+                throw new JsonSerializationException($"Expected a string or an object for {typeof(TSelf).Name} at '{reader.Path}', not {reader.TokenType}.");
+        }
     }
 
     /// <inheritdoc />
