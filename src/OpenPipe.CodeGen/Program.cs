@@ -1,14 +1,20 @@
 // OpenPipe.CodeGen: regenerates src/*/Generated/ from openapi/openpipe.yaml as nswag.json says.
 //
-// It is NSwag's own code generation (the libraries of the npm package `nswag`) with two
-// additions NSwag's command line has no setting for: .NET names for snake_case JSON properties
-// and parameters (finish_reason -> FinishReason, op-cache -> opCache), and a content-hash stamp
-// beside each output so the build regenerates only when the inputs really changed.
+// It is NSwag's own code generation (the libraries NuGet's NSwag.MSBuild ships in tools/Net100)
+// with what NSwag's command line has no setting for:
+// - .NET names for snake_case JSON properties and parameters (finish_reason -> FinishReason,
+//   op-cache -> opCache);
+// - open value sets: a component schema `anyOf: [{type: string, enum: [...]}, {type: string}]`
+//   (known values listed, any string valid) becomes a readonly record struct with the known values
+//   named, written to Generated/OpenValues.g.cs (OpenValueWriter.cs), where NSwag would make a closed
+//   enum that throws on a value it does not know;
+// - the stamp beside each output, which the build compares to decide whether to regenerate.
 //
-// Usage: OpenPipe.CodeGen [--repo DIR] [--output-root DIR] [--stamp-only]
+// Usage: OpenPipe.CodeGen [--repo DIR] [--output-root DIR] [--stamp FILE]
 //   --repo DIR         the repository root holding nswag.json (default: the current directory)
 //   --output-root DIR  write the outputs under DIR instead of the repository (same relative paths)
-//   --stamp-only       print the input hash and exit
+//   --stamp FILE       the stamp lines (one per generation input, from OpenPipe.CodeGen.targets);
+//                      written, sorted, to Generated/.openpipe-spec.sha256 beside each output
 // Exit codes: 0 written, 1 invalid spec or configuration (reported as MSBuild-style errors), 2 usage.
 
 using System;
@@ -16,13 +22,13 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Tasks;
 using NJsonSchema;
 using NJsonSchema.CodeGeneration;
 using NSwag;
 using NSwag.CodeGeneration;
+using NSwag.CodeGeneration.CSharp;
 using NSwag.Commands;
 
 namespace OpenPipe.CodeGen;
@@ -32,33 +38,29 @@ internal static class Program
     /// <summary>The name of the stamp file written beside each generated file.</summary>
     internal const string StampFileName = ".openpipe-spec.sha256";
 
+    /// <summary>The file the open value sets are written to, beside the client.</summary>
+    internal const string OpenValuesFileName = "OpenValues.g.cs";
+
     private static async Task<int> Main(string[] args)
     {
         string repo = Directory.GetCurrentDirectory();
         string? outputRoot = null;
-        bool stampOnly = false;
+        string? stampFile = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--repo" when i + 1 < args.Length: repo = args[++i]; break;
                 case "--output-root" when i + 1 < args.Length: outputRoot = args[++i]; break;
-                case "--stamp-only": stampOnly = true; break;
+                case "--stamp" when i + 1 < args.Length: stampFile = args[++i]; break;
                 default:
-                    Console.Error.WriteLine($"usage: OpenPipe.CodeGen [--repo DIR] [--output-root DIR] [--stamp-only] (unknown argument '{args[i]}')");
+                    Console.Error.WriteLine($"usage: OpenPipe.CodeGen [--repo DIR] [--output-root DIR] [--stamp FILE] (unknown argument '{args[i]}')");
                     return 2;
             }
         }
 
         repo = Path.GetFullPath(repo);
         string configPath = Path.Combine(repo, "nswag.json");
-        string specPath = Path.Combine(repo, "openapi", "openpipe.yaml");
-        string stamp = InputHash(configPath, specPath);
-        if (stampOnly)
-        {
-            Console.WriteLine(stamp);
-            return 0;
-        }
 
         NSwagDocument document;
         try
@@ -71,15 +73,35 @@ internal static class Program
             return 1;
         }
 
+        string specPath = document.SelectedSwaggerGenerator is NSwag.Commands.Generation.FromDocumentCommand { Url: { Length: > 0 } url }
+            ? Path.GetFullPath(url, repo)
+            : Path.Combine(repo, "openapi", "openpipe.yaml");
         var client = document.CodeGenerators.OpenApiToCSharpClientCommand
             ?? throw new InvalidOperationException("nswag.json has no openApiToCSharpClient generator.");
         var controller = document.CodeGenerators.OpenApiToCSharpControllerCommand
             ?? throw new InvalidOperationException("nswag.json has no openApiToCSharpController generator.");
 
+        IReadOnlyList<OpenValueSet> openValues;
+        OpenApiDocument spec;
+        try
+        {
+            spec = await OpenApiYamlDocument.FromFileAsync(specPath);
+            openValues = OpenValueSet.FindAll(spec);
+            NullableReferences.Normalize(spec);
+        }
+        catch (Exception e)
+        {
+            return SpecError(specPath, e);
+        }
+
         foreach (var settings in new ClientGeneratorBaseSettings[] { client.Settings, controller.Settings })
         {
             settings.CodeGeneratorSettings.PropertyNameGenerator = new PascalCasePropertyNameGenerator();
             settings.ParameterNameGenerator = new CamelCaseParameterNameGenerator();
+
+            // NSwag only refers to the open value types by name; OpenValues.g.cs declares them.
+            settings.CodeGeneratorSettings.ExcludedTypeNames =
+                [.. settings.CodeGeneratorSettings.ExcludedTypeNames ?? [], .. openValues.Select(v => v.Name)];
         }
 
         var outputs = new List<InputOutputCommandBase> { client, controller };
@@ -94,20 +116,29 @@ internal static class Program
 
         try
         {
-            // NSwag writes every output of the document; a spec error surfaces here.
-            await document.ExecuteAsync();
+            // NSwag's generators, with the settings nswag.json gave the commands; a spec error surfaces here.
+            Write(client, new CSharpClientGenerator(spec, client.Settings).GenerateFile(), repo);
+            Write(controller, new CSharpControllerGenerator(spec, controller.Settings).GenerateFile(), repo);
         }
         catch (Exception e)
         {
-            (int line, int column) = Locate(specPath, e);
-            Console.WriteLine($"{specPath}({line},{column}): error OPG001: openapi/openpipe.yaml is not a valid OpenAPI document for generation: {Flatten(e)}");
-            return 1;
+            return SpecError(specPath, e);
         }
 
+        string clientOutput = Path.GetFullPath(client.OutputFilePath, repo);
+        string openValuesPath = Path.Combine(Path.GetDirectoryName(clientOutput)!, OpenValuesFileName);
+        File.WriteAllText(openValuesPath, Lf(OpenValueWriter.Write(openValues, client.Settings.CSharpGeneratorSettings.Namespace)));
+        Console.WriteLine($"OpenPipe.CodeGen: wrote {Path.GetRelativePath(outputRoot ?? repo, openValuesPath)} ({openValues.Count} open value sets)");
+
+        string? stamp = stampFile == null ? null : Stamp(stampFile);
         foreach (var command in outputs)
         {
             string output = Path.GetFullPath(command.OutputFilePath, repo);
-            File.WriteAllText(Path.Combine(Path.GetDirectoryName(output)!, StampFileName), stamp + "\n");
+            if (stamp != null)
+            {
+                File.WriteAllText(Path.Combine(Path.GetDirectoryName(output)!, StampFileName), stamp);
+            }
+
             Console.WriteLine($"OpenPipe.CodeGen: wrote {Path.GetRelativePath(outputRoot ?? repo, output)}");
         }
 
@@ -115,11 +146,33 @@ internal static class Program
     }
 
     /// <summary>
-    /// The stamp: SHA-256 of each input, in a fixed order. The MSBuild target computes the same
-    /// line with GetFileHash, so the two must stay in step.
+    /// The stamp file's text: the lines the build computed (a hash and a name per input, and the
+    /// NSwag version), in ordinal order so that it reads the same on every machine.
     /// </summary>
-    private static string InputHash(params string[] files) =>
-        string.Join(" ", files.Select(f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))));
+    private static string Stamp(string linesFile) =>
+        string.Concat(File.ReadAllLines(linesFile)
+            .Select(l => l.Trim())
+            .Where(l => l.Length > 0)
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .Select(l => l + "\n"));
+
+    private static void Write(InputOutputCommandBase command, string code, string repo)
+    {
+        string path = Path.GetFullPath(command.OutputFilePath, repo);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, Lf(code));
+    }
+
+    /// <summary>Line feeds only, as nswag.json's newLineBehavior says, whatever the machine.</summary>
+    private static string Lf(string code) => code.Replace("\r\n", "\n", StringComparison.Ordinal);
+
+    private static int SpecError(string specPath, Exception e)
+    {
+        (int line, int column) = Locate(specPath, e);
+        Console.WriteLine($"{specPath}({line},{column}): error OPG001: openapi/openpipe.yaml is not a valid OpenAPI document for generation: {Flatten(e)}");
+        return 1;
+    }
 
     private static string Flatten(Exception e)
     {

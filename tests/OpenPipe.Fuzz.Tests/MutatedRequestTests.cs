@@ -13,7 +13,9 @@ namespace OpenPipe.Fuzz.Tests;
 /// Property: whatever a client sends, the gateway on Kestrel answers without a 5xx, every error is a
 /// JSON body in the API's shape, and the gateway still answers a valid request afterwards.
 /// Seeded and bounded (<see cref="Cases"/>, default 2,000); set OPENPIPE_FUZZ_CASES for a longer
-/// run and OPENPIPE_FUZZ_SEED to change or replay the sequence.
+/// run, OPENPIPE_FUZZ_SEED to change or replay the sequence (a failure prints the seed of its
+/// case), and OPENPIPE_FUZZ_KEEP_GOING=1 to collect every failure instead of stopping (and
+/// shrinking) at the first.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -26,6 +28,8 @@ public sealed class MutatedRequestTests
 
     /// <summary>The CsCheck seed of the run: fixed unless OPENPIPE_FUZZ_SEED gives another.</summary>
     public static string Seed => Environment.GetEnvironmentVariable("OPENPIPE_FUZZ_SEED") is { Length: > 0 } seed ? seed : new PCG(12, 20261129).ToString();
+
+    private static bool KeepGoing => Environment.GetEnvironmentVariable("OPENPIPE_FUZZ_KEEP_GOING") == "1";
 
     [OneTimeSetUp]
     public void StartGateway() => gateway = new FuzzGateway();
@@ -50,7 +54,10 @@ public sealed class MutatedRequestTests
                 if (ResponseRules.Check(status, mediaType, body) is { } problem)
                 {
                     failures.Enqueue($"{problem}\n    request: {request}");
-                    throw new AssertionException(problem);
+                    if (!KeepGoing)
+                    {
+                        throw new AssertionException(problem);
+                    }
                 }
             },
             seed: Seed,
@@ -63,7 +70,7 @@ public sealed class MutatedRequestTests
         TestContext.Out.WriteLine($"{Cases} cases, seed {Seed}; statuses: {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"))}");
         Assert.Multiple(() =>
         {
-            Assert.That(failures, Is.Empty, string.Join("\n", failures.Take(10)));
+            Assert.That(failures, Is.Empty, $"{failures.Count} failures; the first 20:\n" + string.Join("\n", failures.Take(20)));
             Assert.That(finalStatus, Is.EqualTo(200), finalBody);
             Assert.That(statuses.Keys.Count(s => s >= 400), Is.GreaterThan(2), "the mutations reach several kinds of rejection");
             Assert.That((statuses.TryGetValue(200, out int ok) ? ok : 0), Is.GreaterThan(0), "some mutations stay valid");

@@ -150,7 +150,9 @@ public static class RequestMutations
                     notes.Add($"messages x{copies}");
                     if (messages is { Count: > 0 })
                     {
+                        // At most ~5 MB of messages: past the server's 4 MiB limit, never far past it.
                         var first = messages[0];
+                        copies = Math.Min(copies, 5_000_000 / Math.Max(1, first.ToString(Formatting.None).Length));
                         messages.Clear();
                         for (int i = 0; i < copies; i++)
                         {

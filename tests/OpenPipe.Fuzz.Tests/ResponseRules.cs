@@ -31,6 +31,8 @@ public static class ResponseRules
             message.Content.Headers.TryAddWithoutValidation("Content-Encoding", request.ContentEncoding);
         }
 
+        // A large body waits for the server's go-ahead, so a 413 is read rather than lost in a broken pipe.
+        message.Headers.ExpectContinue = request.Body.Length > 1_000_000;
         foreach (var (name, value) in request.Headers)
         {
             message.Headers.TryAddWithoutValidation(name, value);

@@ -20,11 +20,9 @@ public sealed class GenerationTests
     {
         // Arrange
         string output = Directory.CreateTempSubdirectory("openpipe-regen-").FullName;
-        var build = await Repo.RunAsync("dotnet", "build src/OpenPipe.CodeGen -c Release -nodeReuse:false -v q", Repo.Root, BuildTimeout);
-        Assert.That(build.ExitCode, Is.Zero, build.Output);
 
-        // Act
-        var run = await Repo.RunAsync("dotnet", $"src/OpenPipe.CodeGen/bin/Release/net10.0/OpenPipe.CodeGen.dll --repo . --output-root \"{output}\"", Repo.Root, BuildTimeout);
+        // Act: the build's own regeneration target, writing under another root.
+        var run = await Repo.RunAsync("dotnet", $"msbuild src/OpenPipe.Client -t:OpenPipeRegenerate -nodeReuse:false -v:m \"-p:OpenPipeOutputRoot={output}/\"", Repo.Root, BuildTimeout);
 
         // Assert
         Assert.That(run.ExitCode, Is.Zero, run.Output);
@@ -53,19 +51,22 @@ public sealed class GenerationTests
         string text = File.ReadAllText(spec);
         const string anchor = "        usage:\n          $ref: '#/components/schemas/Usage'\n";
         Assert.That(text, Does.Contain(anchor));
-        File.WriteAllText(spec, text.Replace(anchor, anchor + "        served_region:\n          type: string\n          description: The region that served the request.\n", StringComparison.Ordinal));
+        File.WriteAllText(spec, text.Replace(anchor, anchor + "        served_by:\n          type: string\n          description: The replica that served the request.\n", StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(copy, "src", "OpenPipe.Server", "Custom", "SpecChangeProbe.cs"), """
             namespace OpenPipe.Server;
 
             /// <summary>Uses the property the changed spec added.</summary>
-            public sealed class SpecChangeProbeController : ChatCompletionsControllerBase
+            internal sealed class SpecChangeProbeController : ChatCompletionsControllerBase
             {
                 /// <inheritdoc />
                 public override System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<OpenPipe.Client.ChatCompletion>> CreateChatCompletion(
                     bool? opLogRequest, OpenPipe.Client.CacheMode? opCache, string? opTags, string? opCriteria, OpenPipe.Client.ChatCompletionRequest body, System.Threading.CancellationToken cancellationToken = default) =>
-                    System.Threading.Tasks.Task.FromResult<Microsoft.AspNetCore.Mvc.ActionResult<OpenPipe.Client.ChatCompletion>>(new OpenPipe.Client.ChatCompletion { ServedRegion = "eu" });
+                    System.Threading.Tasks.Task.FromResult<Microsoft.AspNetCore.Mvc.ActionResult<OpenPipe.Client.ChatCompletion>>(new OpenPipe.Client.ChatCompletion { ServedBy = "replica-7" });
             }
             """);
+        // A new member is accepted in the copy's public API file, as a reviewer would.
+        File.AppendAllText(Path.Combine(copy, "src", "OpenPipe.Client", "PublicAPI.Unshipped.txt"),
+            "OpenPipe.Client.ChatCompletion.ServedBy.get -> string?\nOpenPipe.Client.ChatCompletion.ServedBy.set -> void\n");
         string stampBefore = File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Server/Generated/.openpipe-spec.sha256"));
 
         try
@@ -77,8 +78,8 @@ public sealed class GenerationTests
             Assert.That(build.ExitCode, Is.Zero, build.Output);
             Assert.That(build.Output, Does.Contain("regenerating with NSwag"));
             string client = File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Client/Generated/OpenPipeClient.g.cs"));
-            Assert.That(client, Does.Contain("[Newtonsoft.Json.JsonProperty(\"served_region\""));
-            Assert.That(client, Does.Contain("public string? ServedRegion { get; set; }"));
+            Assert.That(client, Does.Contain("[Newtonsoft.Json.JsonProperty(\"served_by\""));
+            Assert.That(client, Does.Contain("public string? ServedBy { get; set; }"));
             string stampAfter = File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Server/Generated/.openpipe-spec.sha256"));
             Assert.That(stampAfter, Is.Not.EqualTo(stampBefore), "the controller base was regenerated from the new spec");
             Assert.That(stampAfter, Is.EqualTo(File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Client/Generated/.openpipe-spec.sha256"))));
@@ -123,25 +124,47 @@ public sealed class GenerationTests
     }
 
     [Test]
-    public async Task Build_StaleSpecWithNoNpmToolsAndNoNode_FailsWithAClearError()
+    public async Task BuildWithOutputFolder_AfterAddingAKnownValueWithNodeAndJavaFailing_RegeneratesAndNamesTheValue()
     {
-        // Arrange: a copy without node_modules whose spec changed, built with only dotnet and sh on PATH.
-        string copy = CopyRepository(linkNodeModules: false);
-        File.AppendAllText(Path.Combine(copy, "openapi", "openpipe.yaml"), "# changed\n");
-        string bin = Directory.CreateTempSubdirectory("openpipe-path-").FullName;
-        string dotnet = Path.GetFullPath(System.Environment.ProcessPath!.EndsWith("dotnet", StringComparison.Ordinal) ? System.Environment.ProcessPath : "/usr/bin/dotnet");
-        File.CreateSymbolicLink(Path.Combine(bin, "dotnet"), new FileInfo(dotnet).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? dotnet);
-        File.CreateSymbolicLink(Path.Combine(bin, "sh"), "/bin/sh");
+        // Arrange: a copy whose spec gains a finish reason, code in the copy that uses it by name, and a
+        // PATH on which node, npm, npx and java exist but fail, as on a machine with only the .NET SDK.
+        string copy = CopyRepository();
+        string spec = Path.Combine(copy, "openapi", "openpipe.yaml");
+        string text = File.ReadAllText(spec);
+        const string values = "enum: [stop, length, tool_calls, content_filter, function_call]\n";
+        const string lastDescription = "            - The model called a function (deprecated)\n";
+        Assert.That(text, Does.Contain(values).And.Contain(lastDescription));
+        File.WriteAllText(spec, text
+            .Replace(values, "enum: [stop, length, tool_calls, content_filter, function_call, max_turns]\n", StringComparison.Ordinal)
+            .Replace(lastDescription, lastDescription + "            - The conversation reached its turn limit\n", StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(copy, "src", "OpenPipe.Client", "Custom", "KnownValueProbe.cs"), """
+            namespace OpenPipe.Client;
+
+            /// <summary>Uses the value the changed spec added, by name.</summary>
+            internal static class KnownValueProbe
+            {
+                /// <summary>The new finish reason.</summary>
+                public static FinishReason MaxTurns => FinishReason.MaxTurns;
+            }
+            """);
+        File.AppendAllText(Path.Combine(copy, "src", "OpenPipe.Client", "PublicAPI.Unshipped.txt"),
+            "static OpenPipe.Client.FinishReason.MaxTurns.get -> OpenPipe.Client.FinishReason\n");
+        string bin = FailingToolsPath();
+        string output = Path.Combine(copy, "out");
 
         try
         {
-            // Act
-            var build = await Repo.RunAsync(Path.Combine(bin, "dotnet"), "build src/OpenPipe.Client -nodeReuse:false", copy, BuildTimeout, ("PATH", bin));
+            // Act: a build into an output folder of its own, as `dotnet build -o` does.
+            var build = await Repo.RunAsync("dotnet", $"build src/OpenPipe.Client -nodeReuse:false -o \"{output}\"", copy, BuildTimeout,
+                ("PATH", bin + Path.PathSeparator + System.Environment.GetEnvironmentVariable("PATH")));
 
             // Assert
-            Assert.That(build.ExitCode, Is.Not.Zero);
-            Assert.That(build.Output, Does.Contain("error OPG003"));
-            Assert.That(build.Output, Does.Contain("is stale"));
+            Assert.That(build.ExitCode, Is.Zero, build.Output);
+            Assert.That(build.Output, Does.Contain("regenerating with NSwag"));
+            string generated = File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Client/Generated/OpenValues.g.cs"));
+            Assert.That(generated, Does.Contain("public static FinishReason MaxTurns { get; } = new(\"max_turns\");"));
+            Assert.That(generated, Does.Contain("The conversation reached its turn limit (<c>max_turns</c>)."));
+            Assert.That(File.Exists(Path.Combine(output, "OpenPipe.Client.dll")), Is.True, "the -o folder holds the build");
         }
         finally
         {
@@ -150,22 +173,95 @@ public sealed class GenerationTests
         }
     }
 
-    /// <summary>Copies what a build needs (sources, spec, build files) to a temporary folder; node_modules is linked unless asked not to.</summary>
-    private static string CopyRepository(bool linkNodeModules = true)
+    [Test]
+    public async Task Build_AfterRemovingAPropertyFromTheSpec_FailsNamingTheMemberUntilThePublicApiFileAcceptsIt()
+    {
+        // Arrange: a copy whose spec loses ChatCompletion.system_fingerprint.
+        string copy = CopyRepository();
+        string spec = Path.Combine(copy, "openapi", "openpipe.yaml");
+        var lines = File.ReadAllLines(spec).ToList();
+        int at = lines.FindIndex(l => l == "        system_fingerprint:");
+        Assert.That(at, Is.GreaterThan(0), "the spec declares system_fingerprint on a response object");
+        int end = at + 1;
+        while (lines[end].StartsWith("          ", StringComparison.Ordinal))
+        {
+            end++;
+        }
+
+        lines.RemoveRange(at, end - at);
+        File.WriteAllLines(spec, lines);
+
+        try
+        {
+            // Act
+            var build = await Repo.RunAsync("dotnet", "build src/OpenPipe.Client -nodeReuse:false", copy, BuildTimeout);
+
+            // Assert
+            Assert.That(build.ExitCode, Is.Not.Zero, "a removed property is a breaking change");
+            Assert.That(build.Output, Does.Contain("RS0017"));
+            Assert.That(build.Output, Does.Contain(".SystemFingerprint.get -> string"));
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task Build_AfterEditingTheGenerator_RegeneratesAndThenIsANoOp()
+    {
+        // Arrange: the generator's own source is an input of the generation.
+        string copy = CopyRepository();
+        File.AppendAllText(Path.Combine(copy, "src", "OpenPipe.CodeGen", "OpenValueWriter.cs"), "// an edit\n");
+
+        try
+        {
+            // Act
+            var first = await Repo.RunAsync("dotnet", "build src/OpenPipe.Client -nodeReuse:false", copy, BuildTimeout);
+            var second = await Repo.RunAsync("dotnet", "build src/OpenPipe.Client -nodeReuse:false", copy, BuildTimeout);
+
+            // Assert
+            Assert.That(first.ExitCode, Is.Zero, first.Output);
+            Assert.That(first.Output, Does.Contain("regenerating with NSwag"));
+            Assert.That(File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Client/Generated/.openpipe-spec.sha256")), Does.Contain(" src/OpenPipe.CodeGen/OpenValueWriter.cs"));
+            Assert.That(second.ExitCode, Is.Zero, second.Output);
+            Assert.That(second.Output, Does.Not.Contain("regenerating with NSwag"));
+            Assert.That(second.Output, Does.Not.Contain("OpenPipe.CodeGen ->"), "a no-op build does not even build the generator");
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    /// <summary>A folder of executables named node, npm, npx and java that fail, to put first on PATH.</summary>
+    private static string FailingToolsPath()
+    {
+        string bin = Directory.CreateTempSubdirectory("openpipe-no-node-").FullName;
+        foreach (string tool in new[] { "node", "npm", "npx", "java" })
+        {
+            string path = Path.Combine(bin, tool);
+            File.WriteAllText(path, $"#!/bin/sh\necho \"{tool} must not be needed\" >&2\nexit 127\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+
+        return bin;
+    }
+
+    /// <summary>Copies what a build needs (sources, spec, build files) to a temporary folder.</summary>
+    private static string CopyRepository()
     {
         string copy = Directory.CreateTempSubdirectory("openpipe-copy-").FullName;
-        foreach (string file in new[] { "nswag.json", "global.json", "Directory.Build.props", "Directory.Packages.props", ".editorconfig", "package.json", "package-lock.json" })
+        foreach (string file in new[] { "nswag.json", "global.json", "Directory.Build.props", "Directory.Packages.props", ".editorconfig" })
         {
             File.Copy(Repo.PathOf(file), Path.Combine(copy, file));
         }
 
         CopyTree(Repo.PathOf("openapi"), Path.Combine(copy, "openapi"));
         CopyTree(Repo.PathOf("src"), Path.Combine(copy, "src"));
-        if (linkNodeModules)
-        {
-            Directory.CreateSymbolicLink(Path.Combine(copy, "node_modules"), Repo.PathOf("node_modules"));
-        }
-
         return copy;
     }
 

@@ -102,7 +102,8 @@ internal sealed class SpecWalker
     {
         var s = Resolve(schema);
         var values = new SortedSet<string>(StringComparer.Ordinal);
-        bool nullBranch = !s.ContainsKey("type") && IsTrue(s, "nullable");
+        // A branch that only says "or null" ({nullable: true, enum: [null]}, with or without a type) is nullability, not an enum.
+        bool nullBranch = IsTrue(s, "nullable") && (!s.ContainsKey("type") || List(s, "enum").All(v => v is null));
         if (!nullBranch)
         {
             values.UnionWith(List(s, "enum").Select(v => v?.ToString() ?? "null"));

@@ -43,8 +43,6 @@ public partial interface IOpenPipeClient
 
 public partial class OpenPipeClient
 {
-    private const string DoneMarker = "[DONE]";
-
     /// <inheritdoc />
     public IAsyncEnumerable<ChatCompletionChunk> CreateChatCompletionStreamingAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default) =>
         CreateChatCompletionStreamingAsync(request, null, cancellationToken);
@@ -95,7 +93,7 @@ public partial class OpenPipeClient
                     continue;
                 }
 
-                if (data.AsSpan().Trim().SequenceEqual(DoneMarker))
+                if (data.AsSpan().Trim().SequenceEqual(ChatCompletionStream.Done))
                 {
                     yield break;
                 }
@@ -128,7 +126,7 @@ public partial class OpenPipeClient
         {
             Content = new StringContent(json, Encoding.UTF8, "application/json"),
         };
-        message.Headers.Accept.ParseAdd("text/event-stream");
+        message.Headers.Accept.ParseAdd(ChatCompletionStream.MediaType);
         message.Options.Set(OpenPipeResilienceHandler.StreamingOption, true);
         if (requestOptions?.LogRequest is { } log)
         {

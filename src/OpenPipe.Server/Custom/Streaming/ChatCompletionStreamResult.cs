@@ -24,7 +24,6 @@ namespace OpenPipe.Server;
 /// <summary>Writes a stream of <see cref="ChatCompletionChunk"/> as server-sent events.</summary>
 public sealed class ChatCompletionStreamResult : ActionResult
 {
-    private const string Done = "[DONE]";
     private readonly Func<CancellationToken, IAsyncEnumerable<ChatCompletionChunk>> producer;
 
     /// <summary>Creates the result.</summary>
@@ -45,7 +44,7 @@ public sealed class ChatCompletionStreamResult : ActionResult
             ?? (ILogger)NullLogger.Instance;
 
         http.Response.StatusCode = StatusCodes.Status200OK;
-        http.Response.ContentType = "text/event-stream";
+        http.Response.ContentType = ChatCompletionStream.MediaType;
         http.Response.Headers.CacheControl = "no-cache";
         http.Response.Headers["X-Accel-Buffering"] = "no";
         http.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
@@ -88,7 +87,7 @@ public sealed class ChatCompletionStreamResult : ActionResult
                 catch (Exception e)
                 {
                     logger.LogError(e, "The chat completion stream failed after it started; ending it with an error event.");
-                    error = OpenPipeJson.Serialize(new { error = new OpenAIError { Message = "The stream failed: internal error.", Code = "INTERNAL_SERVER_ERROR", Type = "server_error" } });
+                    error = OpenPipeJson.Serialize(new ChatCompletionStreamError { Error = new OpenAIError { Message = "The stream failed: internal error.", Code = "INTERNAL_SERVER_ERROR", Type = "server_error" } });
                     break;
                 }
 
@@ -100,7 +99,7 @@ public sealed class ChatCompletionStreamResult : ActionResult
             await enumerator.DisposeAsync().ConfigureAwait(false);
         }
 
-        yield return new SseItem<object>(error ?? Done);
+        yield return new SseItem<object>(error ?? ChatCompletionStream.Done);
     }
 
     /// <summary>
