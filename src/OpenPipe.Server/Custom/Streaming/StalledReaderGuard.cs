@@ -1,0 +1,79 @@
+// Adds: a response body wrapper for event streams that gives every write and flush a time limit:
+// a client that stops reading (its TCP window full) would otherwise hold the server's buffers and
+// the producer forever. When a write does not complete within the limit the connection is aborted,
+// which also cancels the producer through RequestAborted.
+
+using System;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Http;
+
+namespace OpenPipe.Server;
+
+/// <summary>Wraps a response body so that a write or flush slower than <c>timeout</c> aborts the connection.</summary>
+internal sealed class StalledReaderGuard(Stream inner, HttpContext http, TimeSpan timeout) : Stream
+{
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        using var limit = Limit(cancellationToken);
+        try
+        {
+            await inner.WriteAsync(buffer, limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Stalled();
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        using var limit = Limit(cancellationToken);
+        try
+        {
+            await inner.FlushAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Stalled();
+        }
+    }
+
+    public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    private CancellationTokenSource Limit(CancellationToken cancellationToken)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        source.CancelAfter(timeout);
+        return source;
+    }
+
+    private OperationCanceledException Stalled()
+    {
+        // The reader is gone in all but name: drop the connection, which frees its buffers and fires RequestAborted.
+        http.Abort();
+        return new OperationCanceledException($"The client did not read the stream for {timeout.TotalSeconds:0.#} s; the connection was closed.", http.RequestAborted);
+    }
+}
