@@ -27,6 +27,9 @@ public sealed class FuzzGateway : WebApplicationFactory<Program>
     /// <summary>A client of the Kestrel server, with the key and a 30 s limit per request.</summary>
     public HttpClient Http { get; }
 
+    /// <summary>What the server logged at Error or above: the exception type and message, or the log message.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Errors { get; } = new();
+
     /// <summary>The server's root, e.g. http://127.0.0.1:PORT/.</summary>
     public Uri Root => Http.BaseAddress!;
 
@@ -34,7 +37,7 @@ public sealed class FuzzGateway : WebApplicationFactory<Program>
     {
         builder.UseSetting("OpenPipe:Server:ApiKeys:0", Key);
         builder.UseSetting("Gateway:RequestLog:Path", databasePath);
-        builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Critical));
+        builder.ConfigureLogging(logging => logging.ClearProviders().SetMinimumLevel(LogLevel.Error).AddProvider(new ErrorLog(Errors)));
     }
 
     protected override void Dispose(bool disposing)
@@ -50,5 +53,34 @@ public sealed class FuzzGateway : WebApplicationFactory<Program>
         {
             File.Delete(file);
         }
+    }
+}
+
+/// <summary>Keeps what the server logs at Error or above, so a test can say which exception made a 5xx.</summary>
+internal sealed class ErrorLog(System.Collections.Concurrent.ConcurrentQueue<string> errors) : ILoggerProvider, ILogger
+{
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (IsEnabled(logLevel))
+        {
+            var root = exception;
+            while (root?.InnerException is not null)
+            {
+                root = root.InnerException;
+            }
+
+            errors.Enqueue(root is null ? formatter(state, exception) : $"{root.GetType().Name}: {root.Message}");
+        }
+    }
+
+    public void Dispose()
+    {
     }
 }

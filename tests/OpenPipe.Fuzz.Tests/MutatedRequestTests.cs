@@ -68,6 +68,8 @@ public sealed class MutatedRequestTests
         // Assert: the last valid request still gets its answer.
         var (finalStatus, _, finalBody) = await ResponseRules.SendAsync(gateway.Http, Valid());
         TestContext.Out.WriteLine($"{Cases} cases, seed {Seed}; statuses: {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"))}");
+        var logged = gateway.Errors.GroupBy(e => e.Length > 160 ? e[..160] : e).OrderByDescending(g => g.Count()).Select(g => $"{g.Count()}× {g.Key}").ToList();
+        TestContext.Out.WriteLine("server errors logged: " + (logged.Count == 0 ? "none" : "\n  " + string.Join("\n  ", logged)));
         Assert.Multiple(() =>
         {
             Assert.That(failures, Is.Empty, $"{failures.Count} failures; the first 20:\n" + string.Join("\n", failures.Take(20)));

@@ -50,8 +50,13 @@ public sealed class ModeOrObjectConverter<TSelf, TObject> : JsonConverter<TSelf>
             case JsonToken.String:
                 return TSelf.FromMode((string)reader.Value!);
             case JsonToken.StartObject:
-                // Null when the object had errors a caller's error handler recorded (MVC's model state): the issue is already named there.
-                return serializer.Deserialize<TObject>(reader) is { } value ? TSelf.FromObject(value) : null;
+                // Read from a buffered copy, so an error inside it that a caller's handler records
+                // (the server's issues) leaves the outer reader where it was; null then, the issue already named.
+                var (json, path) = JsonObjectIO.LoadObject(reader, typeof(TObject).Name);
+                using (JsonReader inner = JsonObjectIO.ReaderAt(json, path))
+                {
+                    return serializer.Deserialize<TObject>(inner) is { } value ? TSelf.FromObject(value) : null;
+                }
             default:
                 throw new JsonSerializationException($"Expected a string or an object for {typeof(TSelf).Name} at '{reader.Path}', not {reader.TokenType}.");
         }
