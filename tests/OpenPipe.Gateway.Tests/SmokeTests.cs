@@ -20,7 +20,7 @@ public sealed partial class SmokeTests
     public async Task DotnetRunGateway_FirstRunWithNoKeys_PrintsAKeyAndAnswersWithIt()
     {
         // Arrange: the README's command (already built by this test project), on a free port, with no keys configured.
-        int port = WireMockServer.FreePort();
+        int port = FreePort.Next();
         string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
         string database = Path.Combine(Path.GetTempPath(), $"openpipe-smoke-{Guid.NewGuid():N}.db");
         var info = new ProcessStartInfo("dotnet", $"run --no-build -c {configuration} --project src/OpenPipe.Gateway -- --urls http://127.0.0.1:{port}")

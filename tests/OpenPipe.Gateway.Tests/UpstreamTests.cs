@@ -16,31 +16,31 @@ namespace OpenPipe.Gateway.Tests;
 [NonParallelizable]
 public sealed class UpstreamTests
 {
-    private WireMockServer upstream = null!;
+    private WireMockHost upstream = null!;
     private GatewayFactory factory = null!;
 
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        upstream = await WireMockServer.StartAsync(Repo.TestFile("WireMock"));
+        upstream = await WireMockHost.StartAsync(TestContext.CurrentContext.TestDirectory);
         factory = new GatewayFactory(new Uri($"http://127.0.0.1:{upstream.Port}/v1"));
     }
 
     [OneTimeTearDown]
-    public async Task StopAsync()
+    public void Stop()
     {
         factory.Dispose();
-        await upstream.DisposeAsync();
+        upstream.Dispose();
     }
 
     [SetUp]
-    public Task ResetAsync() => upstream.ResetAsync();
+    public void Reset() => upstream.Reset();
 
     [Test]
     public async Task Post_NonStreaming_ForwardsUnknownFieldsBothWays()
     {
         // Arrange: the stub matches the exact body, unknown fields included, and the upstream key.
-        await upstream.StubAsync("upstream-completion.json");
+        upstream.Stub("upstream-completion.json");
         using var http = factory.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/chat/completions")
         {
@@ -57,14 +57,14 @@ public sealed class UpstreamTests
         Assert.That((string?)body["choices"]![0]!["message"]!["content"], Is.EqualTo("from upstream"));
         Assert.That((string?)body["service_tier"], Is.EqualTo("flex"), "an unknown response field passes through");
         Assert.That((int?)body["choices"]![0]!["message"]!["x_message_extra"], Is.EqualTo(1));
-        Assert.That(await upstream.UnmatchedAsync(), Is.Empty, "the upstream got exactly the fields sent, with its own key");
+        Assert.That(upstream.Unmatched, Is.Empty, "the upstream got exactly the fields sent, with its own key");
     }
 
     [Test]
     public async Task Stream_Passthrough_DeliversEveryChunkInOrder()
     {
         // Arrange
-        await upstream.StubAsync("upstream-stream.json");
+        upstream.Stub("upstream-stream.json");
         using var client = factory.CreateOpenPipeClient();
         var request = new ChatCompletionRequest { Model = "up:gpt", Messages = [new UserMessage { Content = "stream" }] };
 
@@ -88,7 +88,7 @@ public sealed class UpstreamTests
     public async Task Post_UpstreamError_KeepsItsStatusAndBody(string model, int status, string code)
     {
         // Arrange
-        await upstream.StubAsync("upstream-errors.json");
+        upstream.Stub("upstream-errors.json");
         using var client = factory.CreateOpenPipeClient();
         var request = new ChatCompletionRequest { Model = model, Messages = [new UserMessage { Content = "x" }] };
 
@@ -119,7 +119,7 @@ public sealed class UpstreamTests
     public async Task Stream_ClientDisconnectsFromKestrel_CancelsTheUpstreamCall()
     {
         // Arrange: the upstream dribbles 22 chunks over 8 s.
-        await upstream.StubAsync("upstream-stream-slow.json");
+        upstream.StubSlowStream("/v1/chat/completions", "upstream-20.sse", TimeSpan.FromSeconds(8));
         using var kestrel = new GatewayFactory(new Uri($"http://127.0.0.1:{upstream.Port}/v1"));
         kestrel.UseKestrel(0);
         kestrel.StartServer();

@@ -13,7 +13,7 @@ public sealed class CancellationTests : WireMockTestBase
     public async Task CreateChatCompletionAsync_CancelledWhileWaiting_ThrowsOperationCanceledPromptly()
     {
         // Arrange: a 3 s response, a network time-out far beyond it, and a caller that gives up at 200 ms.
-        await Server.StubAsync("delay-past-timeout.json");
+        Server.Stub("delay-past-timeout.json");
         var client = CreateClient(o => o.NetworkTimeout = TimeSpan.FromSeconds(60));
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         var clock = Stopwatch.StartNew();
@@ -21,16 +21,16 @@ public sealed class CancellationTests : WireMockTestBase
         // Act + Assert
         Assert.That(async () => await client.CreateChatCompletionAsync(Hello(), cts.Token), Throws.InstanceOf<OperationCanceledException>());
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2.5)), "it did not wait for the response");
-        // WireMock journals a delayed request once its 3 s response is done.
+        // WireMock.Net journals a delayed request once its 3 s response is ready.
         await Task.Delay(TimeSpan.FromSeconds(3.5));
-        Assert.That(await Server.RequestsAsync(), Has.Count.EqualTo(1), "a cancelled call is not retried");
+        Assert.That(Server.Requests, Has.Count.EqualTo(1), "a cancelled call is not retried");
     }
 
     [Test]
     public async Task CreateChatCompletionStreamingAsync_CancelledMidStream_ThrowsOperationCanceledAfterSomeChunks()
     {
         // Arrange: 22 chunks dribbled over 4 s; the caller cancels after the first.
-        await Server.StubAsync("stream-dribbled.json", ("TRANSCRIPT", "twenty-words.sse"), ("NUM_CHUNKS", "20"), ("NUM_DURATION", "4000"));
+        Server.StubSlowStream("/api/v1/chat/completions", "twenty-words.sse", TimeSpan.FromSeconds(4));
         var client = CreateClient();
         using var cts = new CancellationTokenSource();
         int received = 0;
@@ -53,7 +53,7 @@ public sealed class CancellationTests : WireMockTestBase
     public async Task CreateChatCompletionStreamingAsync_CallerBreaksEarly_DisposesTheResponse()
     {
         // Arrange: a client over an HttpClient whose handler records when the response body is disposed.
-        await Server.StubAsync("stream-dribbled.json", ("TRANSCRIPT", "twenty-words.sse"), ("NUM_CHUNKS", "20"), ("NUM_DURATION", "4000"));
+        Server.StubSlowStream("/api/v1/chat/completions", "twenty-words.sse", TimeSpan.FromSeconds(4));
         var options = new OpenPipeClientOptions { ApiKey = ApiKey, BaseUrl = Server.ApiBaseUrl };
         var tracker = new DisposalTrackingHandler { InnerHandler = new OpenPipeResilienceHandler(options) { InnerHandler = new System.Net.Http.SocketsHttpHandler() } };
         using var http = new System.Net.Http.HttpClient(tracker);

@@ -14,7 +14,7 @@ public sealed class CompletionTests : WireMockTestBase
     public async Task CreateChatCompletionAsync_FullVendorResponse_ReadsEveryField()
     {
         // Arrange
-        await Server.StubAsync("full-response.json");
+        Server.Stub("full-response.json");
         var client = CreateClient();
 
         // Act
@@ -78,7 +78,7 @@ public sealed class CompletionTests : WireMockTestBase
     public async Task CreateChatCompletionAsync_WithOptionsAndHeaders_SendsExactlyTheContractJsonAndHeaders()
     {
         // Arrange: the stub matches only the exact body (no extra or null fields) and headers.
-        await Server.StubAsync("request-contract.json");
+        Server.Stub("request-contract.json");
         var client = CreateClient();
         var request = new ChatCompletionRequest
         {
@@ -116,15 +116,15 @@ public sealed class CompletionTests : WireMockTestBase
 
         // Assert
         Assert.That(completion.Choices[0].Message.Content, Is.EqualTo("Hello!"));
-        var sent = (await Server.RequestsAsync()).Single();
-        Assert.That((string?)sent["request"]!["body"], Does.Not.Contain("null"), "unset optional fields are absent, not null");
+        var sent = Server.Requests.Single();
+        Assert.That(sent.RequestMessage.Body, Does.Not.Contain("null"), "unset optional fields are absent, not null");
     }
 
     [Test]
     public async Task CreateChatCompletionAsync_MinimalRequest_LeavesUnsetFieldsOutOfTheBody()
     {
         // Arrange
-        await Server.StubAsync("minimal-request.json");
+        Server.Stub("minimal-request.json");
         var client = CreateClient();
 
         // Act
@@ -132,7 +132,7 @@ public sealed class CompletionTests : WireMockTestBase
 
         // Assert
         Assert.That(completion.Id, Is.EqualTo("chatcmpl-small"));
-        Assert.That(await Server.UnmatchedAsync(), Is.Empty);
+        Assert.That(Server.Unmatched, Is.Empty);
     }
 
     [Test]
@@ -150,7 +150,7 @@ public sealed class CompletionTests : WireMockTestBase
 
             // Assert
             Assert.That(error!.Message, Does.Contain("OPENPIPE_API_KEY"));
-            Assert.That(Server.RequestsAsync().Result, Is.Empty);
+            Assert.That(Server.Requests, Is.Empty);
         }
         finally
         {
@@ -162,7 +162,7 @@ public sealed class CompletionTests : WireMockTestBase
     public async Task Options_KeyAndBaseUrlFromEnvironment_AreUsed()
     {
         // Arrange
-        await Server.StubAsync("minimal-request.json");
+        Server.Stub("minimal-request.json");
         string? savedKey = Environment.GetEnvironmentVariable(OpenPipeClientOptions.ApiKeyEnvironmentVariable);
         string? savedUrl = Environment.GetEnvironmentVariable(OpenPipeClientOptions.BaseUrlEnvironmentVariable);
         Environment.SetEnvironmentVariable(OpenPipeClientOptions.ApiKeyEnvironmentVariable, ApiKey);
@@ -191,7 +191,7 @@ public sealed class CompletionTests : WireMockTestBase
     public async Task AddOpenPipeClient_TypedClientFromDependencyInjection_CallsTheApiWithRetries()
     {
         // Arrange: a 429 first, so the retry handler of the typed client must be in place.
-        await Server.StubAsync("retry-after-then-success.json", ("RETRY_AFTER", "0"));
+        Server.Stub("retry-after-then-success.json", ("RETRY_AFTER", "0"));
         var services = new ServiceCollection();
         services.AddOpenPipeClient(o =>
         {
@@ -207,7 +207,7 @@ public sealed class CompletionTests : WireMockTestBase
 
         // Assert
         Assert.That(completion.Id, Is.EqualTo("chatcmpl-small"));
-        Assert.That(await Server.RequestsAsync(), Has.Count.EqualTo(2));
+        Assert.That(Server.Requests, Has.Count.EqualTo(2));
         Assert.That(provider.GetRequiredService<OpenPipeClient>(), Is.Not.Null);
     }
 

@@ -11,7 +11,7 @@ public sealed class ErrorTests : WireMockTestBase
     public async Task CreateChatCompletionAsync_400_MapsMessageCodeAndIssues()
     {
         // Arrange
-        await Server.StubAsync("errors.json");
+        Server.Stub("errors.json");
         var client = CreateClient();
 
         // Act
@@ -26,14 +26,14 @@ public sealed class ErrorTests : WireMockTestBase
         Assert.That(error.Error.Error!.Type, Is.EqualTo("invalid_request_error"));
         Assert.That(error.Response, Does.Contain("\"issues\""));
         Assert.That(error.Message, Does.Contain("temperature must be at most 2"));
-        Assert.That(await Server.RequestsAsync(), Has.Count.EqualTo(1), "a 400 is not retried");
+        Assert.That(Server.Requests, Has.Count.EqualTo(1), "a 400 is not retried");
     }
 
     [Test]
     public async Task CreateChatCompletionAsync_401OpenAIStyleBody_FillsMessageAndCodeFromTheErrorObject()
     {
         // Arrange
-        await Server.StubAsync("errors.json");
+        Server.Stub("errors.json");
         var client = CreateClient();
 
         // Act
@@ -52,7 +52,7 @@ public sealed class ErrorTests : WireMockTestBase
     public async Task CreateChatCompletionAsync_ErrorStatus_MapsOntoTheException(string model, int status, string code, string message)
     {
         // Arrange
-        await Server.StubAsync("errors.json");
+        Server.Stub("errors.json");
         var client = CreateClient(o => o.MaxRetries = 0);
 
         // Act
@@ -68,7 +68,7 @@ public sealed class ErrorTests : WireMockTestBase
     public async Task CreateChatCompletionAsync_429AfterRetries_ThrowsWithHeadersAndCountsEveryAttempt()
     {
         // Arrange
-        await Server.StubAsync("errors.json");
+        Server.Stub("errors.json");
         var client = CreateClient(o => o.MaxRetries = 2);
 
         // Act
@@ -77,14 +77,14 @@ public sealed class ErrorTests : WireMockTestBase
         // Assert
         Assert.That(error!.StatusCode, Is.EqualTo(429));
         Assert.That(error.Headers["x-ratelimit-remaining"].Single(), Is.EqualTo("0"));
-        Assert.That(await Server.RequestsAsync(), Has.Count.EqualTo(3), "1 attempt + 2 retries");
+        Assert.That(Server.Requests, Has.Count.EqualTo(3), "1 attempt + 2 retries");
     }
 
     [Test]
     public async Task CreateChatCompletionAsync_500WithPlainTextBody_KeepsTheRawBody()
     {
         // Arrange
-        await Server.StubAsync("errors.json");
+        Server.Stub("errors.json");
         var client = CreateClient(o => o.MaxRetries = 1);
 
         // Act
@@ -95,6 +95,6 @@ public sealed class ErrorTests : WireMockTestBase
         Assert.That(error.Error, Is.Null);
         Assert.That(error.Response, Is.EqualTo("upstream exploded"));
         Assert.That(error.Message, Does.Contain("upstream exploded"));
-        Assert.That(await Server.RequestsAsync(), Has.Count.EqualTo(2), "a 500 is retried");
+        Assert.That(Server.Requests, Has.Count.EqualTo(2), "a 500 is retried");
     }
 }

@@ -17,7 +17,7 @@ public sealed class StreamingTests : WireMockTestBase
     public async Task CreateChatCompletionStreamingAsync_Transcript_YieldsEveryChunkInOrder(string transcript)
     {
         // Arrange
-        await Server.StubAsync("stream.json", ("TRANSCRIPT", transcript));
+        Server.Stub("stream.json", ("TRANSCRIPT", transcript));
         var client = CreateClient();
 
         // Act
@@ -40,7 +40,7 @@ public sealed class StreamingTests : WireMockTestBase
     public async Task CreateChatCompletionStreamingAsync_Request_SendsStreamTrueWithoutChangingTheCallersRequest()
     {
         // Arrange: the stub only answers bodies with "stream": true.
-        await Server.StubAsync("stream.json", ("TRANSCRIPT", "basic.sse"));
+        Server.Stub("stream.json", ("TRANSCRIPT", "basic.sse"));
         var client = CreateClient();
         var request = Hello();
 
@@ -56,7 +56,7 @@ public sealed class StreamingTests : WireMockTestBase
     public async Task ToChatCompletionAsync_ToolCallFragments_MergesThemByIndex()
     {
         // Arrange
-        await Server.StubAsync("stream.json", ("TRANSCRIPT", "tool-calls.sse"));
+        Server.Stub("stream.json", ("TRANSCRIPT", "tool-calls.sse"));
         var client = CreateClient();
 
         // Act
@@ -85,7 +85,7 @@ public sealed class StreamingTests : WireMockTestBase
     public async Task CreateChatCompletionStreamingAsync_ErrorEventMidStream_ThrowsAfterTheChunksBeforeIt()
     {
         // Arrange
-        await Server.StubAsync("stream.json", ("TRANSCRIPT", "error-event.sse"));
+        Server.Stub("stream.json", ("TRANSCRIPT", "error-event.sse"));
         var client = CreateClient();
         var received = new List<ChatCompletionChunk>();
 
@@ -108,8 +108,8 @@ public sealed class StreamingTests : WireMockTestBase
     [Test]
     public async Task CreateChatCompletionStreamingAsync_DribbledBody_FirstChunkArrivesBeforeTheLastIsSent()
     {
-        // Arrange: WireMock sends the body in 10 pieces over 3 s.
-        await Server.StubAsync("stream-dribbled.json", ("TRANSCRIPT", "twenty-words.sse"), ("NUM_CHUNKS", "10"), ("NUM_DURATION", "3000"));
+        // Arrange: WireMock.Net sends the transcript event by event over 3 s.
+        Server.StubSlowStream("/api/v1/chat/completions", "twenty-words.sse", TimeSpan.FromSeconds(3));
         var client = CreateClient();
         var clock = Stopwatch.StartNew();
         TimeSpan? first = null;
@@ -133,7 +133,7 @@ public sealed class StreamingTests : WireMockTestBase
     public async Task CreateChatCompletionStreamingAsync_ErrorStatus_ThrowsWithTheParsedBody()
     {
         // Arrange
-        await Server.StubAsync("errors.json");
+        Server.Stub("errors.json");
         var client = CreateClient();
 
         // Act

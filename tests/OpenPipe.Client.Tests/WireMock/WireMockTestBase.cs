@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Threading.Tasks;
 using NUnit.Framework;
 
 namespace OpenPipe.Client.Tests.WireMock;
@@ -11,10 +10,10 @@ public abstract class WireMockTestBase
 {
     private readonly List<OpenPipeClient> clients = [];
 
-    protected const string ApiKey = "opk-contract";
+    internal const string ApiKey = "opk-contract";
 
     [SetUp]
-    public Task ResetWireMockAsync() => WireMockSetUp.Server.ResetAsync();
+    public void ResetWireMock() => WireMockSetUp.Server.Reset();
 
     [TearDown]
     public void DisposeClients()
@@ -23,7 +22,7 @@ public abstract class WireMockTestBase
         clients.Clear();
     }
 
-    internal static Support.WireMockServer Server => WireMockSetUp.Server;
+    internal static Support.WireMockHost Server => WireMockSetUp.Server;
 
     /// <summary>A client on WireMock with fast retries; <paramref name="configure"/> adjusts the options.</summary>
     protected OpenPipeClient CreateClient(Action<OpenPipeClientOptions>? configure = null)
