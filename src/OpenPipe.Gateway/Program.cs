@@ -1,5 +1,5 @@
-// The OpenPipe gateway: an OpenPipe-compatible POST /api/v1/chat/completions built on the generated
-// controller base. `dotnet run --project src/OpenPipe.Gateway` serves http://127.0.0.1:5080.
+// The OpenPipe gateway: an OpenPipe-compatible POST /api/v1/chat/completions, an
+// IChatCompletionHandler mapped with MapOpenPipeChatCompletions. `dotnet run --project src/OpenPipe.Gateway` serves http://127.0.0.1:5080.
 
 using System;
 using Microsoft.AspNetCore.Builder;
@@ -21,7 +21,7 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 // Everything below reads configuration when the app is built, not now, so tests and hosts can add to it.
 builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName);
 builder.Services.AddSingleton<IConfigureOptions<OpenPipeServerOptions>, GatewayKeySetup>();
-builder.Services.AddOpenPipeServer().AddApplicationPart(typeof(GatewayChatController).Assembly);
+builder.Services.AddOpenPipeServer<GatewayChatHandler>();
 builder.Services.AddHttpClient();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<EchoBackend>();
@@ -35,7 +35,7 @@ var app = builder.Build();
 // Resolve the keys now, so a generated one is printed at start rather than at the first request.
 _ = app.Services.GetRequiredService<IOptionsMonitor<OpenPipeServerOptions>>().CurrentValue;
 app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
-app.UseOpenPipeServer();
+app.MapOpenPipeChatCompletions();
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory).</summary>

@@ -68,9 +68,10 @@ public static class ServerLoad
         var builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddOpenPipeServer(o => o.ApiKeys.Add(Key)).AddApplicationPart(typeof(BenchController).Assembly);
+        builder.Services.AddOpenPipeServer(o => o.ApiKeys.Add(Key));
+        builder.Services.AddControllers().AddApplicationPart(typeof(BenchController).Assembly);
         var app = builder.Build();
-        app.UseOpenPipeServer();
+        app.MapControllers();
         byte[][] chunks = SplitEvents(Fixtures.ServerStream);
         app.MapPost("/minimal/json", async (HttpContext c) =>
         {

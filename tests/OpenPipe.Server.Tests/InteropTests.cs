@@ -15,14 +15,16 @@ using OurRequest = OpenPipe.Client.ChatCompletionRequest;
 namespace OpenPipe.Server.Tests;
 
 /// <summary>A real Kestrel on 127.0.0.1: the generated client and the official OpenAI .NET SDK both work against it.</summary>
-[TestFixture]
+[TestFixture(Mapping.MinimalApi)]
+[TestFixture(Mapping.HandlerController)]
+[TestFixture(Mapping.DerivedController)]
 [NonParallelizable]
-public sealed class InteropTests
+public sealed class InteropTests(Mapping mapping)
 {
     private TestApp app = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync() => app = await TestApp.StartAsync(kestrel: true);
+    public async Task StartAsync() => app = await TestApp.StartAsync(mapping, kestrel: true);
 
     [OneTimeTearDown]
     public async Task StopAsync() => await app.DisposeAsync();
@@ -69,6 +71,27 @@ public sealed class InteropTests
         chunks.ForEach(accumulator.Append);
         Assert.That(chunks, Has.Count.EqualTo(6), "role, four words, finish");
         Assert.That(accumulator.ToChatCompletion().Choices[0].Message.Content, Is.EqualTo("echo: one two three"));
+    }
+
+    [Test]
+    public async Task GeneratedClient_ToolCall_NonStreamingAndStreaming()
+    {
+        // Arrange
+        using var client = OurClient();
+        var request = Request("weather?");
+        request.Tools = [new ChatCompletionTool { Type = OpenPipe.Client.ToolType.Function, Function = new FunctionDefinition { Name = "get_weather" } }];
+
+        // Act
+        OurCompletion completion = await client.CreateChatCompletionAsync(request);
+        OurCompletion merged = await client.CreateChatCompletionStreamingAsync(request).ToChatCompletionAsync();
+
+        // Assert
+        foreach (var answer in new[] { completion, merged })
+        {
+            Assert.That(answer.Choices[0].FinishReason, Is.EqualTo(OpenPipe.Client.FinishReason.ToolCalls));
+            Assert.That(answer.Choices[0].Message.ToolCalls!.Single().Function.Name, Is.EqualTo("get_weather"));
+            Assert.That(answer.Choices[0].Message.ToolCalls!.Single().Function.Arguments, Is.EqualTo("{\"city\":\"Paris\"}"));
+        }
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
@@ -9,9 +10,11 @@ using NUnit.Framework;
 
 namespace OpenPipe.Server.Tests;
 
-/// <summary>Request/response cases through the in-memory test server: bad input, auth, errors.</summary>
-[TestFixture]
-public sealed class RequestTests
+/// <summary>Request/response cases through the in-memory test server, for each mapping: bad input, auth, errors.</summary>
+[TestFixture(Mapping.MinimalApi)]
+[TestFixture(Mapping.HandlerController)]
+[TestFixture(Mapping.DerivedController)]
+public sealed class RequestTests(Mapping mapping)
 {
     private const string Valid = """{"model":"m","messages":[{"role":"user","content":"hi there"}]}""";
     private TestApp app = null!;
@@ -20,9 +23,12 @@ public sealed class RequestTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        app = await TestApp.StartAsync();
+        app = await TestApp.StartAsync(mapping);
         http = app.CreateTestClient();
     }
+
+    [SetUp]
+    public void ResetProbe() => app.Probe.Reset();
 
     [OneTimeTearDown]
     public async Task StopAsync()
@@ -143,22 +149,6 @@ public sealed class RequestTests
     }
 
     [Test]
-    public async Task Post_UnknownRoute_Returns404InTheSameShape()
-    {
-        var (status, body, _) = await SendAsync(Post(Valid, path: "/api/v1/completions"));
-        Assert.That(status, Is.EqualTo(HttpStatusCode.NotFound));
-        AssertErrorShape(body, "NOT_FOUND");
-    }
-
-    [Test]
-    public async Task Get_TheRoute_Returns405InTheSameShape()
-    {
-        var (status, body, _) = await SendAsync(new HttpRequestMessage(HttpMethod.Get, "/api/v1/chat/completions"));
-        Assert.That(status, Is.EqualTo(HttpStatusCode.MethodNotAllowed));
-        AssertErrorShape(body, "METHOD_NOT_SUPPORTED");
-    }
-
-    [Test]
     public async Task Post_ImplementationThrows_Returns500WithoutDetailsAndLogsThem()
     {
         var (status, body, _) = await SendAsync(Post("""{"model":"explode","messages":[{"role":"user","content":"x"}]}"""));
@@ -203,14 +193,85 @@ public sealed class RequestTests
     }
 
     [Test]
-    public async Task Post_OpHeaders_ReachTheImplementation()
+    public async Task Post_OpHeaders_ReachTheHandlerAsTypedValues()
     {
+        // Arrange
         var request = Post(Valid);
-        request.Headers.Add("op-tags", """{"prompt_id":"p1"}""");
+        request.Headers.Add("op-tags", """{"prompt_id":"p1","attempt":2,"final":true}""");
         request.Headers.Add("op-log-request", "true");
         request.Headers.Add("op-cache", "readOnly");
+        request.Headers.Add("op-criteria", """["criterion-1@v1","tone@v2"]""");
+
+        // Act
         var (status, _, _) = await SendAsync(request);
+
+        // Assert
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
-        Assert.That(app.Probe.LastTags, Is.EqualTo("""{"prompt_id":"p1"}"""));
+        var context = app.Probe.LastContext!;
+        Assert.That(context.Tags, Is.EquivalentTo(new Dictionary<string, string> { ["prompt_id"] = "p1", ["attempt"] = "2", ["final"] = "true" }));
+        Assert.That(context.LogRequest, Is.True);
+        Assert.That(context.Cache, Is.EqualTo(OpenPipe.Client.CacheMode.ReadOnly));
+        Assert.That(context.Criteria, Is.EqualTo(new[] { "criterion-1@v1", "tone@v2" }));
+        Assert.That(context.Caller.KeyId, Is.EqualTo(OpenPipeCaller.KeyIdOf(TestApp.GoodKey)));
+    }
+
+    [Test]
+    public async Task Post_NoOpHeaders_HandlerSeesNullsAndEmptyCollections()
+    {
+        var (status, _, _) = await SendAsync(Post(Valid));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        var context = app.Probe.LastContext!;
+        Assert.That((context.LogRequest, context.Cache, context.Tags.Count, context.Criteria.Count), Is.EqualTo(((bool?)null, (OpenPipe.Client.CacheMode?)null, 0, 0)));
+    }
+
+    [TestCase("op-tags", "not json")]
+    [TestCase("op-tags", "[\"a\"]")]
+    [TestCase("op-tags", "{\"prompt_id\": {\"nested\": 1}}")]
+    [TestCase("op-tags", "{\"a\":\"b\"} trailing")]
+    [TestCase("op-log-request", "yes")]
+    [TestCase("op-cache", "sometimes")]
+    [TestCase("op-criteria", "{\"a\":1}")]
+    [TestCase("op-criteria", "[1, 2]")]
+    public async Task Post_InvalidOpHeader_Returns400NamingTheHeader(string header, string value)
+    {
+        // Arrange
+        var request = Post(Valid);
+        request.Headers.TryAddWithoutValidation(header, value);
+
+        // Act
+        var (status, body, _) = await SendAsync(request);
+
+        // Assert
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest), body.ToString());
+        AssertErrorShape(body, "BAD_REQUEST");
+        Assert.That(IssuePaths(body).Select(p => string.Join('.', p)), Is.EqualTo(new[] { header }));
+        Assert.That((string?)body["message"], Does.Contain(header));
+        Assert.That(app.Probe.LastContext, Is.Null, "the handler was not called");
+    }
+
+    [Test]
+    public async Task Post_StreamThatFailsBeforeItsFirstChunk_GetsA500JsonBodyNotAStream()
+    {
+        var (status, body, response) = await SendAsync(Post("""{"model":"explode","stream":true,"messages":[{"role":"user","content":"x"}]}"""));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.InternalServerError));
+        Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/json"));
+        AssertErrorShape(body, "INTERNAL_SERVER_ERROR");
+        Assert.That(body.ToString(), Does.Not.Contain("secret internal detail"));
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task Post_HandlerThrowsOpenPipeApiException_KeepsItsStatusBodyAndRetryAfter(bool stream)
+    {
+        // Arrange: an upstream's 429, as a proxying handler lets it through.
+        string json = $$"""{"model":"rate-limited-upstream","stream":{{(stream ? "true" : "false")}},"messages":[{"role":"user","content":"x"}]}""";
+
+        // Act
+        var (status, body, response) = await SendAsync(Post(json));
+
+        // Assert
+        Assert.That(status, Is.EqualTo(HttpStatusCode.TooManyRequests));
+        Assert.That((string?)body["message"], Is.EqualTo("slow down"));
+        Assert.That(response.Headers.RetryAfter!.ToString(), Is.EqualTo("7"));
     }
 }

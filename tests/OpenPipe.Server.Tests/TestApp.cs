@@ -11,7 +11,20 @@ using Microsoft.Extensions.Logging;
 
 namespace OpenPipe.Server.Tests;
 
-/// <summary>A server built with AddOpenPipeServer/UseOpenPipeServer around <see cref="TestChatController"/>.</summary>
+/// <summary>How the API is mapped in a test app.</summary>
+public enum Mapping
+{
+    /// <summary><c>app.MapOpenPipeChatCompletions()</c> with <see cref="TestChatHandler"/>.</summary>
+    MinimalApi,
+
+    /// <summary><c>AddControllers().AddOpenPipeChatCompletionsController()</c> with <see cref="TestChatHandler"/>.</summary>
+    HandlerController,
+
+    /// <summary>The old path: <see cref="TestChatController"/>, derived from the generated base.</summary>
+    DerivedController,
+}
+
+/// <summary>A server with the kit mapped one of three ways around the same test logic.</summary>
 public sealed class TestApp : IAsyncDisposable
 {
     public const string GoodKey = "sk-test-good-key-123";
@@ -33,9 +46,9 @@ public sealed class TestApp : IAsyncDisposable
     public Uri ApiBaseUrl => new(app.Urls.First().TrimEnd('/') + "/api/v1");
 
     /// <summary>Starts on the in-memory test server, or on a real Kestrel at 127.0.0.1 with a free port.</summary>
-    public static async Task<TestApp> StartAsync(bool kestrel = false)
+    public static async Task<TestApp> StartAsync(Mapping mapping = Mapping.MinimalApi, bool kestrel = false, string environment = "Production")
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment });
         var logs = new LogSink();
         builder.Logging.ClearProviders().AddProvider(logs).SetMinimumLevel(LogLevel.Debug);
         if (kestrel)
@@ -49,14 +62,31 @@ public sealed class TestApp : IAsyncDisposable
 
         var probe = new StreamProbe();
         builder.Services.AddSingleton(probe);
-        builder.Services.AddOpenPipeServer(o =>
+        builder.Services.AddOpenPipeServer<TestChatHandler>(o =>
         {
             o.ApiKeys.Add(GoodKey);
             o.ApiKeys.Add("sk-other-key");
             o.MaxRequestBodyBytes = 32 * 1024;
-        }).AddApplicationPart(typeof(TestChatController).Assembly);
+        });
+        if (mapping == Mapping.HandlerController)
+        {
+            builder.Services.AddControllers().AddOpenPipeChatCompletionsController();
+        }
+        else if (mapping == Mapping.DerivedController)
+        {
+            builder.Services.AddControllers().AddApplicationPart(typeof(TestChatController).Assembly);
+        }
+
         var app = builder.Build();
-        app.UseOpenPipeServer();
+        if (mapping == Mapping.MinimalApi)
+        {
+            app.MapOpenPipeChatCompletions();
+        }
+        else
+        {
+            app.MapControllers();
+        }
+
         await app.StartAsync();
         return new TestApp(app, probe, logs);
     }

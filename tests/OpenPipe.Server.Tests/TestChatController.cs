@@ -9,7 +9,7 @@ using OpenPipe.Client;
 
 namespace OpenPipe.Server.Tests;
 
-/// <summary>What the test controller did, for assertions.</summary>
+/// <summary>What the test handler did, for assertions.</summary>
 public sealed class StreamProbe
 {
     public TimeSpan ChunkDelay { get; set; } = TimeSpan.FromMilliseconds(150);
@@ -26,65 +26,50 @@ public sealed class StreamProbe
         ProducerCancelled = new(TaskCreationOptions.RunContinuationsAsynchronously);
         ProducerFinished = new(TaskCreationOptions.RunContinuationsAsynchronously);
         ChunksProduced = 0;
+        LastContext = null;
     }
 
-    public string? LastKeyId { get; set; }
-
-    public string? LastTags { get; set; }
+    public ChatCompletionContext? LastContext { get; set; }
 }
 
 /// <summary>
-/// A controller derived from the generated base: echoes the last user message, calls the first
-/// tool when tools are offered, streams word by word, and fails on demand ("explode" models).
+/// The handler under test: echoes the last user message, calls the first tool when tools are
+/// offered, streams word by word, and fails on demand (models named "explode...", "unauthorized-upstream").
 /// </summary>
-public sealed class TestChatController(StreamProbe probe) : ChatCompletionsControllerBase
+public sealed class TestChatHandler(StreamProbe probe) : IChatCompletionHandler
 {
-    public override Task<ActionResult<ChatCompletion>> CreateChatCompletion(
-        bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body, CancellationToken cancellationToken = default)
+    private static readonly DateTimeOffset Created = DateTimeOffset.FromUnixTimeSeconds(1732233600);
+
+    public Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, ChatCompletionContext context, CancellationToken cancellationToken = default)
     {
-        probe.LastKeyId = Caller.KeyId;
-        probe.LastTags = opTags;
-        return RespondAsync(body, CompleteAsync, StreamAsync);
-    }
-
-    private static string LastUserText(ChatCompletionRequest request) =>
-        request.Messages.OfType<UserMessage>().LastOrDefault()?.Content?.ToString() ?? string.Empty;
-
-    private Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, CancellationToken cancellationToken)
-    {
-        if (request.Model == "explode")
-        {
-            throw new InvalidOperationException("secret internal detail 42");
-        }
-
-        var message = new ChatCompletionResponseMessage { Role = "assistant" };
-        FinishReason finish = FinishReason.Stop;
+        probe.LastContext = context;
+        Fail(request.Model);
+        ChatCompletion completion;
         if (request.Tools is { Count: > 0 } tools && request.Messages.LastOrDefault() is UserMessage)
         {
-            message.ToolCalls = [new ChatCompletionToolCall { Id = "call_1", Type = ToolType.Function, Function = new ToolCallFunction { Name = tools[0].Function.Name, Arguments = "{\"city\":\"Paris\"}" } }];
-            finish = FinishReason.ToolCalls;
+            var call = new ChatCompletionToolCall { Id = "call_1", Type = ToolType.Function, Function = new ToolCallFunction { Name = tools[0].Function.Name, Arguments = "{\"city\":\"Paris\"}" } };
+            completion = ChatCompletion.Create(request.Model, [ChatCompletionChoice.Create(0, ChatCompletionResponseMessage.Assistant(toolCalls: [call]), FinishReason.ToolCalls)], Usage.Create(3, 2), "chatcmpl-test", Created);
+        }
+        else if (request.Model == "invalid-output")
+        {
+            // What a hand-built completion looks like when `object` is forgotten.
+            completion = new ChatCompletion { Id = "chatcmpl-test", Created = 1732233600, Model = request.Model, Choices = [ChatCompletionChoice.Create(0, ChatCompletionResponseMessage.Assistant("x"), FinishReason.Stop)] };
         }
         else
         {
-            message.Content = "echo: " + LastUserText(request);
+            completion = ChatCompletion.FromText(request.Model, "echo: " + LastUserText(request), Usage.Create(3, 2), "chatcmpl-test", Created);
         }
 
-        var completion = new ChatCompletion
-        {
-            Id = "chatcmpl-test",
-            Object = "chat.completion",
-            Created = 1732233600,
-            Model = request.Model,
-            Choices = [new ChatCompletionChoice { Index = 0, FinishReason = finish, Message = message }],
-            Usage = new Usage { PromptTokens = 3, CompletionTokens = 2, TotalTokens = 5 },
-        };
-        completion.AdditionalProperties["key_id"] = Caller.KeyId;
+        completion.AdditionalProperties["key_id"] = context.Caller.KeyId;
         return Task.FromResult(completion);
     }
 
-    private async IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, ChatCompletionContext context, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        probe.LastContext = context;
         using var registration = cancellationToken.Register(() => probe.ProducerCancelled.TrySetResult());
+        await Task.Yield();
+        Fail(request.Model);
         yield return Chunk(request, new ChatCompletionChunkDelta { Role = ChatRole.Assistant, Content = string.Empty });
         if (request.Tools is { Count: > 0 } tools)
         {
@@ -112,12 +97,38 @@ public sealed class TestChatController(StreamProbe probe) : ChatCompletionsContr
         probe.ProducerFinished.TrySetResult();
     }
 
-    private static ChatCompletionChunk Chunk(ChatCompletionRequest request, ChatCompletionChunkDelta delta, FinishReason? finish = null) => new()
+    private static void Fail(string model)
     {
-        Id = "chatcmpl-test",
-        Object = "chat.completion.chunk",
-        Created = 1732233600,
-        Model = request.Model,
-        Choices = [new ChatCompletionChunkChoice { Index = 0, Delta = delta, FinishReason = finish }],
-    };
+        if (model == "explode")
+        {
+            throw new InvalidOperationException("secret internal detail 42");
+        }
+
+        if (model == "rate-limited-upstream")
+        {
+            throw new OpenPipeApiException("The upstream answered 429.", 429, """{"message":"slow down","code":"TOO_MANY_REQUESTS"}""",
+                new Dictionary<string, IEnumerable<string>> { ["Retry-After"] = ["7"] }, null);
+        }
+    }
+
+    private static string LastUserText(ChatCompletionRequest request) =>
+        request.Messages.OfType<UserMessage>().LastOrDefault()?.Content?.ToString() ?? string.Empty;
+
+    private static ChatCompletionChunk Chunk(ChatCompletionRequest request, ChatCompletionChunkDelta delta, FinishReason? finish = null) =>
+        ChatCompletionChunk.Delta("chatcmpl-test", request.Model, Created, delta, finish);
+}
+
+/// <summary>
+/// The old path: a controller derived from the generated base, overriding its action and answering
+/// with RespondAsync. It runs the same logic as the handler.
+/// </summary>
+public sealed class TestChatController(StreamProbe probe) : ChatCompletionsControllerBase
+{
+    public override Task<ActionResult<ChatCompletion>> CreateChatCompletion(
+        bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body, CancellationToken cancellationToken = default)
+    {
+        var handler = new TestChatHandler(probe);
+        var context = ChatContext;
+        return RespondAsync(body, (r, t) => handler.CompleteAsync(r, context, t), (r, t) => handler.StreamAsync(r, context, t));
+    }
 }

@@ -1346,7 +1346,7 @@ namespace OpenPipe.Client
         /// When the completion was created, in Unix seconds.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("created", Required = Newtonsoft.Json.Required.Always)]
-        public double Created { get; set; } = default!;
+        public long Created { get; set; } = default!;
 
         /// <summary>
         /// The model that answered.
@@ -1405,7 +1405,7 @@ namespace OpenPipe.Client
         /// The choice's position in `choices`.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("index", Required = Newtonsoft.Json.Required.Always)]
-        public double Index { get; set; } = default!;
+        public int Index { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("message", Required = Newtonsoft.Json.Required.Always)]
         [System.ComponentModel.DataAnnotations.Required]
@@ -1831,31 +1831,31 @@ namespace OpenPipe.Client
         /// Tokens in the prompt.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("prompt_tokens", Required = Newtonsoft.Json.Required.Always)]
-        public double PromptTokens { get; set; } = default!;
+        public int PromptTokens { get; set; } = default!;
 
         /// <summary>
         /// Tokens in the completion.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("completion_tokens", Required = Newtonsoft.Json.Required.Always)]
-        public double CompletionTokens { get; set; } = default!;
+        public int CompletionTokens { get; set; } = default!;
 
         /// <summary>
         /// Prompt plus completion tokens.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("total_tokens", Required = Newtonsoft.Json.Required.Always)]
-        public double TotalTokens { get; set; } = default!;
+        public int TotalTokens { get; set; } = default!;
 
         /// <summary>
         /// Prompt tokens served from the provider's cache.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("prompt_cache_hit_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public double? PromptCacheHitTokens { get; set; } = default!;
+        public int? PromptCacheHitTokens { get; set; } = default!;
 
         /// <summary>
         /// Prompt tokens not served from the provider's cache.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("prompt_cache_miss_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public double? PromptCacheMissTokens { get; set; } = default!;
+        public int? PromptCacheMissTokens { get; set; } = default!;
 
         /// <summary>
         /// A breakdown of the completion tokens.
@@ -1897,31 +1897,31 @@ namespace OpenPipe.Client
         /// Tokens spent on reasoning.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("reasoning_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public double? ReasoningTokens { get; set; } = default!;
+        public int? ReasoningTokens { get; set; } = default!;
 
         /// <summary>
         /// Audio tokens generated.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("audio_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public double? AudioTokens { get; set; } = default!;
+        public int? AudioTokens { get; set; } = default!;
 
         /// <summary>
         /// Text tokens generated.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("text_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public double? TextTokens { get; set; } = default!;
+        public int? TextTokens { get; set; } = default!;
 
         /// <summary>
         /// Tokens of a predicted output that appeared in the completion.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("accepted_prediction_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public double? AcceptedPredictionTokens { get; set; } = default!;
+        public int? AcceptedPredictionTokens { get; set; } = default!;
 
         /// <summary>
         /// Tokens of a predicted output that did not appear in the completion.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("rejected_prediction_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public double? RejectedPredictionTokens { get; set; } = default!;
+        public int? RejectedPredictionTokens { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
@@ -1945,13 +1945,13 @@ namespace OpenPipe.Client
         /// Prompt tokens served from cache.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("cached_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public double? CachedTokens { get; set; } = default!;
+        public int? CachedTokens { get; set; } = default!;
 
         /// <summary>
         /// Audio tokens in the prompt.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("audio_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public double? AudioTokens { get; set; } = default!;
+        public int? AudioTokens { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
@@ -1975,7 +1975,7 @@ namespace OpenPipe.Client
         /// The total number of tokens used to generate the criterion judgement. Only returned for OpenPipe-trained reward models currently.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("total_tokens", Required = Newtonsoft.Json.Required.Always)]
-        public double TotalTokens { get; set; } = default!;
+        public int TotalTokens { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
@@ -2013,7 +2013,7 @@ namespace OpenPipe.Client
         /// When the completion was created, in Unix seconds.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("created", Required = Newtonsoft.Json.Required.Always)]
-        public double Created { get; set; } = default!;
+        public long Created { get; set; } = default!;
 
         /// <summary>
         /// The model that answers.
@@ -2075,7 +2075,7 @@ namespace OpenPipe.Client
         /// Which choice this piece continues.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("index", Required = Newtonsoft.Json.Required.Always)]
-        public double Index { get; set; } = default!;
+        public int Index { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("delta", Required = Newtonsoft.Json.Required.Always)]
         [System.ComponentModel.DataAnnotations.Required]
@@ -2181,7 +2181,7 @@ namespace OpenPipe.Client
         /// Which tool call this piece belongs to.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("index", Required = Newtonsoft.Json.Required.Always)]
-        public double Index { get; set; } = default!;
+        public int Index { get; set; } = default!;
 
         /// <summary>
         /// The call's id, in its first piece.

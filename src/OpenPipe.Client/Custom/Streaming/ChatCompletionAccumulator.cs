@@ -31,7 +31,7 @@ public sealed class ChatCompletionAccumulator
     private readonly Dictionary<string, object> unknown = new(StringComparer.Ordinal);
     private string? id;
     private string? model;
-    private double created;
+    private long created;
     private Usage? usage;
     private string? systemFingerprint;
     private string? serviceTier;
@@ -83,7 +83,7 @@ public sealed class ChatCompletionAccumulator
         var completion = new ChatCompletion
         {
             Id = id ?? string.Empty,
-            Object = "chat.completion",
+            Object = ChatCompletion.ObjectType,
             Created = created,
             Model = model ?? string.Empty,
             Choices = choices.Select(c => c.Value.ToChoice(c.Key)).ToList(),

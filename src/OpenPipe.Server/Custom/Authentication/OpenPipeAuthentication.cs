@@ -95,11 +95,17 @@ public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
     private sealed record KeyHashes(OpenPipeServerOptions Source, int Count, byte[][] Hashes);
 }
 
-/// <summary>The names of the OpenPipe bearer scheme.</summary>
-public static class OpenPipeBearerDefaults
+/// <summary>The names the OpenPipe server registers.</summary>
+public static class OpenPipeDefaults
 {
     /// <summary>The authentication scheme's name.</summary>
     public const string AuthenticationScheme = "OpenPipeBearer";
+
+    /// <summary>
+    /// The authorization policy on the kit's routes: an authenticated caller of
+    /// <see cref="AuthenticationScheme"/>, independent of the app's default policy.
+    /// </summary>
+    public const string AuthorizationPolicy = "OpenPipe";
 }
 
 /// <summary>Options of the OpenPipe bearer scheme (none beyond the framework's).</summary>

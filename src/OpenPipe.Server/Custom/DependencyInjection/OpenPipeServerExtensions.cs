@@ -1,25 +1,16 @@
-// Adds: AddOpenPipeServer and UseOpenPipeServer, the one call each that wires a server: MVC with
-// Newtonsoft.Json and the client's wire settings, JSON names in validation errors, the error
-// shape for bad input, client errors, unknown routes and unhandled exceptions, the body size
-// limit, and bearer authentication with the pluggable key validator.
+// Adds: AddOpenPipeServer (options validated at start, the key validator, the bearer scheme under
+// its own name, never the app's default; the MVC conventions that apply only to OpenPipe
+// controllers), AddChatCompletionHandler, AddOpenPipeChatCompletionsController for MVC apps, and
+// MapOpenPipeChatCompletions, the minimal-API route group. Nothing here changes the app's other
+// endpoints, controllers, JSON settings, error pages or default authentication scheme.
 
 using System;
 using System.Linq;
-using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.Filters;
-using Microsoft.AspNetCore.Mvc.Infrastructure;
-using Microsoft.AspNetCore.Mvc.NewtonsoftJson;
+using Microsoft.AspNetCore.Mvc.ApplicationModels;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using OpenPipe.Client;
 using OpenPipe.Server;
 
 namespace Microsoft.Extensions.DependencyInjection
@@ -28,14 +19,16 @@ namespace Microsoft.Extensions.DependencyInjection
     public static class OpenPipeServerServiceCollectionExtensions
     {
         /// <summary>
-        /// Registers controllers (with Newtonsoft.Json and the kit's wire settings), the error shape,
-        /// the body size limit and the bearer scheme. Derive a controller from
-        /// <see cref="ChatCompletionsControllerBase"/>; then call <c>app.UseOpenPipeServer()</c>.
+        /// Registers the server's options, the key validator and the bearer scheme
+        /// (<see cref="OpenPipeDefaults.AuthenticationScheme"/>, which does not become the default
+        /// scheme: pass it to <c>AddAuthentication</c> to make it one). Then register a handler with
+        /// <see cref="AddChatCompletionHandler{THandler}"/> and map it with
+        /// <c>app.MapOpenPipeChatCompletions()</c>, or use MVC controllers.
         /// </summary>
         /// <param name="services">The services.</param>
-        /// <param name="configure">Sets the options (API keys, body limit).</param>
-        /// <returns>The MVC builder, e.g. to add application parts.</returns>
-        public static IMvcBuilder AddOpenPipeServer(this IServiceCollection services, Action<OpenPipeServerOptions>? configure = null)
+        /// <param name="configure">Sets the options (API keys, body limit, response check).</param>
+        /// <returns>The services.</returns>
+        public static IServiceCollection AddOpenPipeServer(this IServiceCollection services, Action<OpenPipeServerOptions>? configure = null)
         {
             ArgumentNullException.ThrowIfNull(services);
             var options = services.AddOptions<OpenPipeServerOptions>();
@@ -44,86 +37,97 @@ namespace Microsoft.Extensions.DependencyInjection
                 options.Configure(configure);
             }
 
+            options
+                .Validate(o => o.MaxRequestBodyBytes > 0, "OpenPipe:Server:MaxRequestBodyBytes must be positive.")
+                .ValidateOnStart();
+
             services.TryAddSingleton<IOpenPipeKeyValidator, ConfiguredKeyValidator>();
-            services.AddAuthentication(OpenPipeBearerDefaults.AuthenticationScheme)
-                .AddScheme<OpenPipeBearerOptions, OpenPipeBearerHandler>(OpenPipeBearerDefaults.AuthenticationScheme, null);
-            services.AddAuthorization();
-            services.AddSingleton<IClientErrorFactory, OpenPipeClientErrorFactory>();
-            return services
-                .AddControllers(mvc =>
+            services.AddAuthentication()
+                .AddScheme<OpenPipeBearerOptions, OpenPipeBearerHandler>(OpenPipeDefaults.AuthenticationScheme, null);
+            services.AddAuthorization(authorization => authorization.AddPolicy(
+                OpenPipeDefaults.AuthorizationPolicy,
+                policy => policy.AddAuthenticationSchemes(OpenPipeDefaults.AuthenticationScheme).RequireAuthenticatedUser()));
+            services.TryAddEnumerable(ServiceDescriptor.Transient<IApplicationModelProvider, OpenPipeApplicationModelProvider>());
+            return services;
+        }
+
+        /// <summary>Registers the server (see <see cref="AddOpenPipeServer(IServiceCollection, Action{OpenPipeServerOptions}?)"/>) and its handler.</summary>
+        /// <typeparam name="THandler">The handler, resolved once per request.</typeparam>
+        /// <param name="services">The services.</param>
+        /// <param name="configure">Sets the options.</param>
+        /// <returns>The services.</returns>
+        public static IServiceCollection AddOpenPipeServer<THandler>(this IServiceCollection services, Action<OpenPipeServerOptions>? configure = null)
+            where THandler : class, IChatCompletionHandler =>
+            services.AddOpenPipeServer(configure).AddChatCompletionHandler<THandler>();
+
+        /// <summary>Registers the <see cref="IChatCompletionHandler"/> both mappings call, scoped to the request.</summary>
+        /// <typeparam name="THandler">The handler.</typeparam>
+        /// <param name="services">The services.</param>
+        /// <returns>The services.</returns>
+        public static IServiceCollection AddChatCompletionHandler<THandler>(this IServiceCollection services)
+            where THandler : class, IChatCompletionHandler
+        {
+            ArgumentNullException.ThrowIfNull(services);
+            services.RemoveAll<IChatCompletionHandler>();
+            services.AddScoped<IChatCompletionHandler, THandler>();
+            return services;
+        }
+
+        /// <summary>
+        /// Adds the kit's MVC controller, which serves POST api/v1/chat/completions with the
+        /// registered <see cref="IChatCompletionHandler"/>; <c>app.MapControllers()</c> maps it.
+        /// Its JSON, errors and authentication apply to it alone.
+        /// </summary>
+        /// <param name="mvc">The MVC builder (from <c>AddControllers()</c>).</param>
+        /// <returns>The MVC builder.</returns>
+        public static IMvcBuilder AddOpenPipeChatCompletionsController(this IMvcBuilder mvc)
+        {
+            ArgumentNullException.ThrowIfNull(mvc);
+            return mvc.ConfigureApplicationPartManager(parts =>
+            {
+                if (!parts.FeatureProviders.OfType<HandlerControllerFeatureProvider>().Any())
                 {
-                    mvc.Filters.Add<OpenPipeRequestLimitFilter>();
-                    mvc.ModelMetadataDetailsProviders.Add(new NewtonsoftJsonValidationMetadataProvider());
-                })
-                .AddNewtonsoftJson(json => OpenPipeJson.Configure(json.SerializerSettings))
-                .ConfigureApiBehaviorOptions(api => api.InvalidModelStateResponseFactory = context => OpenPipeErrors.FromModelState(context.ModelState));
+                    parts.FeatureProviders.Add(new HandlerControllerFeatureProvider());
+                }
+            });
         }
     }
 }
 
 namespace Microsoft.AspNetCore.Builder
 {
-    /// <summary>Adds the OpenPipe-compatible server to the request pipeline.</summary>
-    public static class OpenPipeServerApplicationExtensions
+    /// <summary>Maps the OpenPipe-compatible API with minimal APIs.</summary>
+    public static class OpenPipeEndpointRouteBuilderExtensions
     {
         /// <summary>
-        /// Unhandled exceptions become a generic 500 (details to the log), empty error responses
-        /// such as unknown routes get the error body, then authentication, authorization and the
-        /// controllers.
+        /// Maps POST <c>{prefix}/chat/completions</c> to the registered <see cref="IChatCompletionHandler"/>,
+        /// authenticated with <see cref="OpenPipeDefaults.AuthenticationScheme"/>. Under the prefix,
+        /// other methods on the route get 405 and unknown paths 404, in the API's error shape; nothing
+        /// outside the prefix changes.
         /// </summary>
-        /// <param name="app">The application.</param>
-        /// <returns>The application.</returns>
-        public static WebApplication UseOpenPipeServer(this WebApplication app)
+        /// <param name="endpoints">The app or a group.</param>
+        /// <param name="prefix">The API's base path; by default <c>/api/v1</c>, as OpenPipe serves it.</param>
+        /// <returns>The route group, to chain <c>RequireRateLimiting</c>, <c>WithTags</c>, <c>RequireAuthorization</c>, ...</returns>
+        public static RouteGroupBuilder MapOpenPipeChatCompletions(this IEndpointRouteBuilder endpoints, string prefix = "/api/v1")
         {
-            ArgumentNullException.ThrowIfNull(app);
-            app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteUnhandledAsync, SuppressDiagnosticsCallback = _ => false });
-            app.UseStatusCodePages(context =>
-            {
-                int status = context.HttpContext.Response.StatusCode;
-                string message = status == 404 ? $"No route for {context.HttpContext.Request.Method} {context.HttpContext.Request.Path}." : $"The request failed with status {status}.";
-                return OpenPipeErrors.WriteAsync(context.HttpContext, status, message);
-            });
-            app.UseAuthentication();
-            app.UseAuthorization();
-            app.MapControllers();
-            return app;
-        }
-
-        private static Task WriteUnhandledAsync(HttpContext context)
-        {
-            var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-            if (error is BadHttpRequestException bad)
-            {
-                return OpenPipeErrors.WriteAsync(context, bad.StatusCode, bad.StatusCode == 413 ? "The request body is too large." : "The request is malformed.");
-            }
-
-            // The exception was already logged by the exception handler middleware: the caller gets no details.
-            return OpenPipeErrors.WriteAsync(context, 500, "Internal server error.");
-        }
-    }
-}
-
-namespace OpenPipe.Server
-{
-    /// <summary>Answers 413 before reading a body larger than <see cref="OpenPipeServerOptions.MaxRequestBodyBytes"/>.</summary>
-    internal sealed class OpenPipeRequestLimitFilter(IOptions<OpenPipeServerOptions> options) : IAsyncResourceFilter
-    {
-        public Task OnResourceExecutionAsync(ResourceExecutingContext context, ResourceExecutionDelegate next)
-        {
-            long limit = options.Value.MaxRequestBodyBytes;
-            var request = context.HttpContext.Request;
-            if (request.ContentLength > limit)
-            {
-                context.Result = OpenPipeErrors.Result(413, $"The request body is {request.ContentLength} bytes; the limit is {limit}.");
-                return Task.CompletedTask;
-            }
-
-            if (context.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
-            {
-                feature.MaxRequestBodySize = limit;
-            }
-
-            return next();
+            ArgumentNullException.ThrowIfNull(endpoints);
+            ArgumentNullException.ThrowIfNull(prefix);
+            var group = endpoints.MapGroup(prefix);
+            group.MapPost("/chat/completions", ChatCompletionPipeline.HandleAsync)
+                .RequireAuthorization(OpenPipeDefaults.AuthorizationPolicy)
+                .WithName("OpenPipe.CreateChatCompletion")
+                .WithDisplayName("OpenPipe: POST chat/completions");
+            group.MapMethods("/chat/completions", [HttpMethods.Get, HttpMethods.Put, HttpMethods.Patch, HttpMethods.Delete], context =>
+                {
+                    context.Response.Headers.Allow = HttpMethods.Post;
+                    return OpenPipeErrors.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, $"{context.Request.Method} is not supported on this route; use POST.");
+                })
+                .AllowAnonymous()
+                .WithDisplayName("OpenPipe: 405");
+            group.MapFallback("{**path}", context => OpenPipeErrors.WriteAsync(context, StatusCodes.Status404NotFound, $"No route for {context.Request.Method} {context.Request.Path}."))
+                .AllowAnonymous()
+                .WithDisplayName("OpenPipe: 404");
+            return group;
         }
     }
 }

@@ -1,6 +1,6 @@
 // Adds: the one error shape every failure of the server answers with: OpenPipe's
 // {message, code, issues?} plus the OpenAI-style error object, built from model state, client
-// errors (404, 415, ...) and unhandled exceptions, and written outside MVC too (auth, status pages).
+// errors (404, 415, ...) and header problems, and written outside MVC too (auth, minimal APIs).
 
 using System;
 using System.Collections.Generic;
@@ -9,7 +9,6 @@ using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Mvc.Infrastructure;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 using OpenPipe.Client;
 
@@ -116,7 +115,7 @@ public static partial class OpenPipeErrors
     /// indices as integers (Newtonsoft's ['quoted.name'] segments included); a missing required
     /// property is named from the message.
     /// </summary>
-    private static IList<object> PathOf(string key, string message)
+    internal static IList<object> PathOf(string key, string message)
     {
         var parts = new List<object>();
         var name = new System.Text.StringBuilder();
@@ -175,20 +174,4 @@ public static partial class OpenPipeErrors
 
     [GeneratedRegex("Required property '([^']+)'")]
     private static partial Regex RequiredProperty();
-}
-
-/// <summary>Gives MVC's client errors (404, 405, 415, ...) the server's error shape.</summary>
-internal sealed class OpenPipeClientErrorFactory : IClientErrorFactory
-{
-    public IActionResult GetClientError(ActionContext actionContext, IClientErrorActionResult clientError)
-    {
-        int status = clientError.StatusCode ?? 400;
-        string message = status switch
-        {
-            404 => "Not found.",
-            415 => $"Unsupported content type '{actionContext.HttpContext.Request.ContentType}': send application/json.",
-            _ => $"The request failed with status {status}.",
-        };
-        return OpenPipeErrors.Result(status, message);
-    }
 }

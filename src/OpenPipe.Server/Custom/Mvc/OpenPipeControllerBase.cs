@@ -1,7 +1,9 @@
 // Adds: the base class NSwag's generated ChatCompletionsControllerBase derives from
 // (nswag.json: controllerBaseClass). The generated class is abstract but not partial, so what
-// every derived controller shares is here: the bearer scheme required on every action, the
-// helpers that answer JSON or a chunk stream from one action, and the authenticated caller.
+// every derived controller shares is here: the bearer scheme required on every action, the parsed
+// caller and op-* headers, and the helpers that answer JSON or a chunk stream from one action.
+// OpenPipeApplicationModelProvider gives these controllers, and only these, the kit's body
+// reading, errors and JSON.
 
 using System;
 using System.Collections.Generic;
@@ -14,8 +16,7 @@ using OpenPipe.Client;
 namespace OpenPipe.Server;
 
 /// <summary>The base of the generated <see cref="ChatCompletionsControllerBase"/>.</summary>
-[ApiController]
-[Authorize(AuthenticationSchemes = OpenPipeBearerDefaults.AuthenticationScheme)]
+[Authorize(Policy = OpenPipeDefaults.AuthorizationPolicy)]
 [Produces("application/json", "text/event-stream")]
 public abstract class OpenPipeControllerBase : ControllerBase
 {
@@ -23,10 +24,15 @@ public abstract class OpenPipeControllerBase : ControllerBase
     protected OpenPipeCaller Caller => User.GetOpenPipeCaller()
         ?? throw new InvalidOperationException("The request is not authenticated with an OpenPipe key.");
 
+    /// <summary>The caller and the parsed op-* headers, as an <see cref="IChatCompletionHandler"/> receives them.</summary>
+    protected ChatCompletionContext ChatContext => HttpContext.Features.Get<OpenPipeRequestFeature>()?.Context
+        ?? throw new InvalidOperationException("ChatContext is available in actions that take a ChatCompletionRequest.");
+
     /// <summary>
     /// Answers both modes from one action: with <c>stream: true</c> the chunks of
     /// <paramref name="stream"/> as server-sent events, otherwise the JSON completion of <paramref name="complete"/>.
-    /// Both receive the request's <c>RequestAborted</c> token.
+    /// Both receive the request's <c>RequestAborted</c> token. A stream that fails before its
+    /// first chunk is answered like a failed completion, with a real error status.
     /// </summary>
     /// <param name="request">The request.</param>
     /// <param name="complete">Makes the completion.</param>
@@ -40,12 +46,7 @@ public abstract class OpenPipeControllerBase : ControllerBase
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(complete);
         ArgumentNullException.ThrowIfNull(stream);
-        if (request.Stream == true)
-        {
-            return StreamChunks(token => stream(request, token));
-        }
-
-        return await complete(request, HttpContext.RequestAborted).ConfigureAwait(false);
+        return await ChatCompletionPipeline.RespondAsync(new DelegateHandler(complete, stream), request, ChatContext, HttpContext).ConfigureAwait(false);
     }
 
     /// <summary>Answers with the chunks as server-sent events, ending with <c>data: [DONE]</c>.</summary>
@@ -60,42 +61,23 @@ public abstract class OpenPipeControllerBase : ControllerBase
     /// </summary>
     /// <param name="chunks">The chunks; enumerated with the request's <c>RequestAborted</c> token.</param>
     /// <returns>The stream result, which replays the first chunk and continues with the rest.</returns>
-    protected async Task<ChatCompletionStreamResult> StartStreamAsync(IAsyncEnumerable<ChatCompletionChunk> chunks)
-    {
-        ArgumentNullException.ThrowIfNull(chunks);
-        IAsyncEnumerator<ChatCompletionChunk> enumerator = chunks.GetAsyncEnumerator(HttpContext.RequestAborted);
-        bool hasFirst;
-        try
-        {
-            hasFirst = await enumerator.MoveNextAsync().ConfigureAwait(false);
-        }
-        catch
-        {
-            await enumerator.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        return new ChatCompletionStreamResult(_ => Continue(enumerator, hasFirst));
-    }
-
-    private static async IAsyncEnumerable<ChatCompletionChunk> Continue(IAsyncEnumerator<ChatCompletionChunk> started, bool hasFirst)
-    {
-        try
-        {
-            for (bool has = hasFirst; has; has = await started.MoveNextAsync().ConfigureAwait(false))
-            {
-                yield return started.Current;
-            }
-        }
-        finally
-        {
-            await started.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    protected Task<ChatCompletionStreamResult> StartStreamAsync(IAsyncEnumerable<ChatCompletionChunk> chunks) =>
+        ChatCompletionStreamResult.StartAsync(chunks, HttpContext.RequestAborted);
 
     /// <summary>Answers with an error in the API's shape.</summary>
     /// <param name="status">The HTTP status code.</param>
     /// <param name="message">What went wrong.</param>
     /// <returns>The result.</returns>
     protected static ObjectResult Error(int status, string message) => OpenPipeErrors.Result(status, message);
+
+    private sealed class DelegateHandler(
+        Func<ChatCompletionRequest, CancellationToken, Task<ChatCompletion>> complete,
+        Func<ChatCompletionRequest, CancellationToken, IAsyncEnumerable<ChatCompletionChunk>> stream) : IChatCompletionHandler
+    {
+        public Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, ChatCompletionContext context, CancellationToken cancellationToken = default) =>
+            complete(request, cancellationToken);
+
+        public IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, ChatCompletionContext context, CancellationToken cancellationToken = default) =>
+            stream(request, cancellationToken);
+    }
 }

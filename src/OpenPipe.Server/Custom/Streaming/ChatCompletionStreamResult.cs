@@ -4,6 +4,8 @@
 // `data: [DONE]`. HttpContext.RequestAborted flows into the producer, so a client that leaves
 // stops generation. A producer that throws mid-stream ends the stream with an error event
 // (`data: {"error": {...}}`) instead of a torn connection; the details go to the log only.
+// StartAsync waits for the first chunk before anything is sent, so a failure before it can still
+// be answered with a real status. Works as an MVC ActionResult and as a minimal-API IResult.
 
 using System;
 using System.Collections.Generic;
@@ -22,7 +24,7 @@ using OpenPipe.Client;
 namespace OpenPipe.Server;
 
 /// <summary>Writes a stream of <see cref="ChatCompletionChunk"/> as server-sent events.</summary>
-public sealed class ChatCompletionStreamResult : ActionResult
+public sealed class ChatCompletionStreamResult : ActionResult, IResult
 {
     private readonly Func<CancellationToken, IAsyncEnumerable<ChatCompletionChunk>> producer;
 
@@ -34,11 +36,59 @@ public sealed class ChatCompletionStreamResult : ActionResult
         this.producer = producer;
     }
 
+    /// <summary>
+    /// Starts <paramref name="chunks"/> and waits for its first chunk before committing to a 200
+    /// stream, so a failure before any chunk (an upstream error status, say) is thrown here, where
+    /// it can still become an ordinary error response.
+    /// </summary>
+    /// <param name="chunks">The chunks.</param>
+    /// <param name="cancellationToken">The request's <c>RequestAborted</c> token; it reaches the producer.</param>
+    /// <returns>The stream result, which replays the first chunk and continues with the rest.</returns>
+    public static async Task<ChatCompletionStreamResult> StartAsync(IAsyncEnumerable<ChatCompletionChunk> chunks, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
+        IAsyncEnumerator<ChatCompletionChunk> enumerator = chunks.GetAsyncEnumerator(cancellationToken);
+        bool hasFirst;
+        try
+        {
+            hasFirst = await enumerator.MoveNextAsync().ConfigureAwait(false);
+        }
+        catch
+        {
+            await enumerator.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return new ChatCompletionStreamResult(_ => Continue(enumerator, hasFirst));
+    }
+
+    private static async IAsyncEnumerable<ChatCompletionChunk> Continue(IAsyncEnumerator<ChatCompletionChunk> started, bool hasFirst)
+    {
+        try
+        {
+            for (bool has = hasFirst; has; has = await started.MoveNextAsync().ConfigureAwait(false))
+            {
+                yield return started.Current;
+            }
+        }
+        finally
+        {
+            await started.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
     /// <inheritdoc />
-    public override async Task ExecuteResultAsync(ActionContext context)
+    public override Task ExecuteResultAsync(ActionContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        HttpContext http = context.HttpContext;
+        return ExecuteAsync(context.HttpContext);
+    }
+
+    /// <inheritdoc />
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        HttpContext http = httpContext;
         CancellationToken aborted = http.RequestAborted;
         var logger = http.RequestServices.GetService<ILoggerFactory>()?.CreateLogger<ChatCompletionStreamResult>()
             ?? (ILogger)NullLogger.Instance;

@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using OpenPipe.Client;
 using OpenPipe.Gateway.Backends;
@@ -14,43 +13,31 @@ using OpenPipe.Server;
 namespace OpenPipe.Gateway;
 
 /// <summary>
-/// The gateway's POST /api/v1/chat/completions: picks the backend by model, answers JSON or a
-/// stream, passes upstream errors through with their status and body, writes one structured log
-/// line per request, and queues a request-log entry when the request asks to be stored.
+/// The gateway's chat completions handler: picks the backend by model, answers JSON or a stream,
+/// writes one structured log line per request, and queues a request-log entry when the request
+/// asks to be stored. Upstream errors are rethrown as <see cref="OpenPipeApiException"/>, which the
+/// server passes through with their status and body.
 /// </summary>
-public sealed partial class GatewayChatController(BackendRouter router, RequestLogQueue requestLog, TimeProvider time, ILogger<GatewayChatController> logger)
-    : ChatCompletionsControllerBase
+public sealed partial class GatewayChatHandler(BackendRouter router, RequestLogQueue requestLog, TimeProvider time, ILogger<GatewayChatHandler> logger)
+    : IChatCompletionHandler
 {
     /// <inheritdoc />
-    public override async Task<ActionResult<ChatCompletion>> CreateChatCompletion(
-        bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body, CancellationToken cancellationToken = default)
+    public async Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, ChatCompletionContext context, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(body);
-        var backend = router.For(body.Model);
-        var call = new Call(body, backend.Name, Caller.KeyId, body.Store == true || opLogRequest == true, opTags, time.GetUtcNow(), Stopwatch.GetTimestamp());
-        if (body.Stream == true)
-        {
-            try
-            {
-                return await StartStreamAsync(Observe(backend.StreamAsync(body, cancellationToken), call, cancellationToken)).ConfigureAwait(false);
-            }
-            catch (OpenPipeApiException e)
-            {
-                // Observe has logged it.
-                return Upstream(e);
-            }
-        }
-
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var backend = router.For(request.Model);
+        var call = Start(request, context, backend.Name);
         try
         {
-            var completion = await backend.CompleteAsync(body, cancellationToken).ConfigureAwait(false);
+            var completion = await backend.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
             Finish(call, 200, null, completion);
             return completion;
         }
         catch (OpenPipeApiException e)
         {
             Finish(call, StatusOf(e), e.Message, null);
-            return Upstream(e);
+            throw;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -59,21 +46,18 @@ public sealed partial class GatewayChatController(BackendRouter router, RequestL
         }
     }
 
-    /// <summary>An upstream failure keeps its status and body; no response at all is 502.</summary>
-    private ActionResult Upstream(OpenPipeApiException e)
+    /// <inheritdoc />
+    public IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, ChatCompletionContext context, CancellationToken cancellationToken = default)
     {
-        if (e.StatusCode == 0 || string.IsNullOrEmpty(e.Response))
-        {
-            return Error(StatusOf(e), e.StatusCode == 0 ? "The upstream did not answer." : $"The upstream answered {e.StatusCode}.");
-        }
-
-        if (e.Headers.TryGetValue("Retry-After", out var retryAfter))
-        {
-            Response.Headers.RetryAfter = string.Join(",", retryAfter);
-        }
-
-        return new ContentResult { StatusCode = e.StatusCode, Content = e.Response, ContentType = "application/json" };
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var backend = router.For(request.Model);
+        return Observe(backend.StreamAsync(request, cancellationToken), Start(request, context, backend.Name), cancellationToken);
     }
+
+    private Call Start(ChatCompletionRequest request, ChatCompletionContext context, string backend) =>
+        new(request, backend, context.Caller.KeyId, request.Store == true || context.LogRequest == true,
+            context.Tags.Count == 0 ? null : OpenPipeJson.Serialize(context.Tags), time.GetUtcNow(), Stopwatch.GetTimestamp());
 
     private static int StatusOf(OpenPipeApiException e) => e.StatusCode is >= 400 and < 600 ? e.StatusCode : 502;
 

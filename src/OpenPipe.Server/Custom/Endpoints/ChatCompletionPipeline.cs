@@ -1,0 +1,108 @@
+// Adds: the steps both mappings share, so the minimal-API route and the MVC controller answer
+// byte for byte alike: parse the op-* headers and the body (errors in the API's shape), call the
+// IChatCompletionHandler, optionally check what it returns against the spec, and write JSON or a
+// stream that has produced its first chunk.
+
+using System;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenPipe.Client;
+
+namespace OpenPipe.Server;
+
+/// <summary>What the server parsed from a request before calling the handler.</summary>
+internal sealed class OpenPipeRequestFeature(ChatCompletionRequest request, ChatCompletionContext context)
+{
+    public ChatCompletionRequest Request { get; } = request;
+
+    public ChatCompletionContext Context { get; } = context;
+}
+
+/// <summary>The steps of answering POST /chat/completions.</summary>
+internal static class ChatCompletionPipeline
+{
+    /// <summary>The minimal-API endpoint: everything from the headers to the last byte.</summary>
+    public static async Task HandleAsync(HttpContext http)
+    {
+        try
+        {
+            var (feature, error) = await PrepareAsync(http).ConfigureAwait(false);
+            if (error is not null)
+            {
+                await error.ExecuteAsync(http).ConfigureAwait(false);
+                return;
+            }
+
+            var handler = http.RequestServices.GetRequiredService<IChatCompletionHandler>();
+            var result = await RespondAsync(handler, feature!.Request, feature.Context, http).ConfigureAwait(false);
+            await ((IResult)result).ExecuteAsync(http).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            await OpenPipeErrors.WriteExceptionAsync(http, e).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Parses the headers and the body; the feature is also stored on the request.</summary>
+    public static async Task<(OpenPipeRequestFeature? Feature, OpenPipeJsonResult? Error)> PrepareAsync(HttpContext http)
+    {
+        var context = ChatCompletionContext.TryCreate(http, out var headerError);
+        if (context is null)
+        {
+            return (null, new OpenPipeJsonResult(headerError!, StatusCodes.Status400BadRequest));
+        }
+
+        long limit = http.RequestServices.GetRequiredService<IOptions<OpenPipeServerOptions>>().Value.MaxRequestBodyBytes;
+        var read = await ChatCompletionRequestReader.ReadAsync(http.Request, limit, http.RequestAborted).ConfigureAwait(false);
+        if (read.Error is not null)
+        {
+            return (null, new OpenPipeJsonResult(read.Error, read.Status));
+        }
+
+        var feature = new OpenPipeRequestFeature(read.Request!, context);
+        http.Features.Set(feature);
+        return (feature, null);
+    }
+
+    /// <summary>Calls the handler: a JSON result, or a stream result whose first chunk has been produced.</summary>
+    public static async Task<ActionResult> RespondAsync(IChatCompletionHandler handler, ChatCompletionRequest request, ChatCompletionContext context, HttpContext http)
+    {
+        var check = ResponseCheckFor(http);
+        if (request.Stream == true)
+        {
+            var chunks = handler.StreamAsync(request, context, http.RequestAborted);
+            return await ChatCompletionStreamResult.StartAsync(check is null ? chunks : Checked(chunks, check, http.RequestAborted), http.RequestAborted).ConfigureAwait(false);
+        }
+
+        var completion = await handler.CompleteAsync(request, context, http.RequestAborted).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"{handler.GetType().Name}.CompleteAsync returned null.");
+        check?.Check(completion);
+        return new OpenPipeJsonResult(completion);
+    }
+
+    /// <summary>The response check when it is on (<see cref="OpenPipeServerOptions.CheckResponses"/>, by default in Development).</summary>
+    public static ResponseCheck? ResponseCheckFor(HttpContext http)
+    {
+        var services = http.RequestServices;
+        bool on = services.GetRequiredService<IOptions<OpenPipeServerOptions>>().Value.CheckResponses
+            ?? services.GetService<IHostEnvironment>()?.IsDevelopment() == true;
+        return on ? new ResponseCheck(services.GetRequiredService<ILoggerFactory>().CreateLogger(OpenPipeErrors.LogCategory)) : null;
+    }
+
+    private static async IAsyncEnumerable<ChatCompletionChunk> Checked(IAsyncEnumerable<ChatCompletionChunk> chunks, ResponseCheck check, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var chunk in chunks.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            check.Check(chunk);
+            yield return chunk;
+        }
+    }
+}

@@ -1,0 +1,150 @@
+// Adds: the one place a request body becomes a ChatCompletionRequest, for both mappings: content
+// type (415), size limit (413), Newtonsoft with the wire settings and every read error kept with its
+// JSON path, then the spec's constraints ([Range], [Required], message roles) checked through the
+// object graph with JSON names, so a bad field is reported as `temperature` or `messages.1.role`.
+
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+using Newtonsoft.Json;
+using OpenPipe.Client;
+
+namespace OpenPipe.Server;
+
+/// <summary>Reads and validates the body of a chat completion request.</summary>
+internal static class ChatCompletionRequestReader
+{
+    /// <summary>The request, or the status and body of the error that answers it.</summary>
+    internal readonly record struct Result(ChatCompletionRequest? Request, int Status, ErrorResponse? Error);
+
+    public static async Task<Result> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        if (!IsJson(request.ContentType))
+        {
+            return Fail(StatusCodes.Status415UnsupportedMediaType, $"Unsupported content type '{request.ContentType}': send application/json.");
+        }
+
+        if (request.ContentLength > limit)
+        {
+            return Fail(StatusCodes.Status413PayloadTooLarge, $"The request body is {request.ContentLength} bytes; the limit is {limit}.");
+        }
+
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = limit;
+        }
+
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        int length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, Math.Max(limit + 1, buffer.Length + 1)));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                int read;
+                try
+                {
+                    read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                }
+                catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    return Fail(StatusCodes.Status413PayloadTooLarge, $"The request body is over the limit of {limit} bytes.");
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                if (length > limit)
+                {
+                    return Fail(StatusCodes.Status413PayloadTooLarge, $"The request body is over the limit of {limit} bytes.");
+                }
+            }
+
+            if (length == 0)
+            {
+                return Fail(StatusCodes.Status400BadRequest, "The request body is empty: send a JSON chat completion request.");
+            }
+
+            return Deserialize(new MemoryStream(buffer, 0, length, writable: false));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static Result Deserialize(Stream body)
+    {
+        var issues = new List<ErrorIssue>();
+        ChatCompletionRequest? value;
+        using (var reader = OpenPipeJson.CreateReader(new StreamReader(body)))
+        {
+            var serializer = JsonSerializer.Create(OpenPipeJson.Settings);
+            serializer.Error += (_, e) =>
+            {
+                // Report each failure once, where it happened, and keep reading to find the others.
+                if (ReferenceEquals(e.CurrentObject, e.ErrorContext.OriginalObject))
+                {
+                    string message = e.ErrorContext.Error.Message;
+                    issues.Add(new ErrorIssue { Message = message, Path = OpenPipeErrors.PathOf(e.ErrorContext.Path ?? string.Empty, message) });
+                }
+
+                e.ErrorContext.Handled = true;
+            };
+            try
+            {
+                value = serializer.Deserialize<ChatCompletionRequest>(reader);
+                if (issues.Count == 0 && reader.Read())
+                {
+                    issues.Add(new ErrorIssue { Message = "The request body has content after the JSON object.", Path = [] });
+                }
+            }
+            catch (JsonException e)
+            {
+                issues.Add(new ErrorIssue { Message = e.Message, Path = [] });
+                value = null;
+            }
+        }
+
+        if (issues.Count == 0 && value is null)
+        {
+            issues.Add(new ErrorIssue { Message = "The request body must be a JSON object.", Path = [] });
+        }
+
+        if (issues.Count == 0)
+        {
+            SpecValidator.Validate(value!, issues);
+        }
+
+        if (issues.Count > 0)
+        {
+            string summary = issues.Count == 1 ? issues[0].Message : $"The request body is invalid ({issues.Count} issues).";
+            return new Result(null, StatusCodes.Status400BadRequest, OpenPipeErrors.Create(StatusCodes.Status400BadRequest, summary, issues));
+        }
+
+        return new Result(value, StatusCodes.Status200OK, null);
+    }
+
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
+
+    private static Result Fail(int status, string message) => new(null, status, OpenPipeErrors.Create(status, message));
+}
