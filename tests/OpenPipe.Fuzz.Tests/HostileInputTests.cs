@@ -167,7 +167,7 @@ public sealed class HostileInputTests
         string response = await RawAsync(head + "FFFFFFFFFFFFFFFFFFFF\r\n{}\r\n0\r\n\r\n");
 
         // Assert
-        Assert.That(response, Does.StartWith("HTTP/1.1 400"));
+        Assert.That(response, Does.StartWith("HTTP/1.1 400"), string.Join("\n", gateway.Errors));
         Assert.That(response, Does.Contain("application/json"));
         Assert.That(response, Does.Contain("chunk"));
     }
@@ -227,9 +227,10 @@ public sealed class HostileInputTests
         Assert.That((string?)error["message"], Does.Contain("n"));
     }
 
+    // Whitespace after the key ends the header, which HTTP drops (RFC 9110 5.5); inside the value it is the caller's.
     [TestCase(" " + FuzzGateway.Key)]
-    [TestCase(FuzzGateway.Key + " ")]
-    [TestCase(FuzzGateway.Key + "\t")]
+    [TestCase("\t" + FuzzGateway.Key)]
+    [TestCase(" " + FuzzGateway.Key + " x")]
     public async Task Post_KeyWithSurroundingWhitespace_Answers401(string key)
     {
         // Arrange

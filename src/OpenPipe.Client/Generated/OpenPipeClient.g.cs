@@ -429,10 +429,11 @@ namespace OpenPipe.Client
     {
 
         /// <summary>
-        /// The conversation so far, oldest first.
+        /// The conversation so far, oldest first; at least one message.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("messages", Required = Newtonsoft.Json.Required.Always)]
         [System.ComponentModel.DataAnnotations.Required]
+        [System.ComponentModel.DataAnnotations.MinLength(1)]
         public System.Collections.Generic.IList<ChatCompletionMessage> Messages { get; set; } = new System.Collections.Generic.List<ChatCompletionMessage>();
 
         /// <summary>

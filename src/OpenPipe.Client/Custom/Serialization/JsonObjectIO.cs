@@ -25,7 +25,9 @@ internal static partial class JsonObjectIO
         string path = relative.Length == 0 ? outerPath
             : outerPath.Length == 0 ? relative
             : relative[0] == '[' ? outerPath + relative : outerPath + "." + relative;
-        return new JTokenReader(token, path);
+        // The outer reader already bounded the depth of the whole document; this reader's own limit
+        // (64 by default, counted from the token) would refuse a deep but allowed JSON Schema.
+        return new JTokenReader(token, path) { MaxDepth = null };
     }
 
     /// <summary>Throws when a null stands where an object is required: as an array item.</summary>

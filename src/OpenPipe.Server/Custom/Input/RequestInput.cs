@@ -6,8 +6,10 @@
 // JSON nested too deep) as a 4xx with a message that names it.
 
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RequestDecompression;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,6 +21,8 @@ namespace OpenPipe.Server;
 /// <summary>Decoding and failure mapping for request bodies.</summary>
 internal static class RequestInput
 {
+    private const string ContentEncodingKey = "OpenPipe.ContentEncoding";
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>The body to read, decoded when it has a Content-Encoding; false with the error when it cannot be.</summary>
@@ -33,6 +37,7 @@ internal static class RequestInput
         status = StatusCodes.Status200OK;
         message = string.Empty;
         string encoding = request.Headers.ContentEncoding.ToString();
+        request.HttpContext.Items[ContentEncodingKey] = encoding;
         if (string.IsNullOrWhiteSpace(encoding) || encoding.Trim().Equals("identity", StringComparison.OrdinalIgnoreCase))
         {
             return true;
@@ -103,13 +108,54 @@ internal static class RequestInput
                 case DecoderFallbackException invalid:
                     return (StatusCodes.Status400BadRequest, $"The request body is not valid UTF-8 (byte 0x{FirstByte(invalid)} at index {invalid.Index} of a read block): JSON bodies must be UTF-8.");
                 case InvalidDataException:
-                    return (StatusCodes.Status400BadRequest, $"The request body is not valid {request.Headers.ContentEncoding} data, as its Content-Encoding says.");
+                    return (StatusCodes.Status400BadRequest, $"The request body is not valid {request.HttpContext.Items[ContentEncodingKey]} data, as its Content-Encoding says.");
+                case OverflowException:
+                    // Kestrel's chunked-body parser overflows on a chunk size of more than 64 bits.
+                    return (StatusCodes.Status400BadRequest, "The request body could not be read: a chunk size of its chunked encoding is malformed or too large.");
                 case JsonReaderException json when json.Message.Contains("MaxDepth", StringComparison.Ordinal):
                     return (StatusCodes.Status400BadRequest, $"The JSON nests deeper than the depth limit of {OpenPipe.Client.OpenPipeJson.Settings.MaxDepth} (at '{json.Path}').");
             }
         }
 
-        return null;
+        return exception is IOException
+            ? (StatusCodes.Status400BadRequest, $"The request body could not be read: {exception.Message.TrimEnd('.')}.")
+            : null;
+    }
+
+    /// <summary>
+    /// Null when <paramref name="body"/> is one well-formed JSON object in UTF-8 (a leading BOM
+    /// allowed), nested no deeper than the wire settings' limit, without a key twice in one object
+    /// and with nothing after it; otherwise what is wrong and where. System.Text.Json checks it,
+    /// before Newtonsoft binds it, so no parser difference (a duplicate key, say) reaches a handler.
+    /// </summary>
+    /// <param name="body">The decoded body.</param>
+    /// <returns>The message and the JSON path, or null.</returns>
+    public static (string Message, IList<object> Path)? CheckJsonText(ReadOnlyMemory<byte> body)
+    {
+        ReadOnlySpan<byte> span = body.Span;
+        int start = span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+        if (!System.Text.Unicode.Utf8.IsValid(span[start..]))
+        {
+            int offset = start + InvalidUtf8Offset(span[start..]);
+            return ($"The request body is not valid UTF-8 (byte 0x{span[offset]:X2} at offset {offset}): JSON bodies must be UTF-8.", []);
+        }
+
+        int depth = OpenPipe.Client.OpenPipeJson.Settings.MaxDepth ?? 128;
+        try
+        {
+            using var document = JsonDocument.Parse(body[start..], new JsonDocumentOptions { MaxDepth = depth, AllowDuplicateProperties = false });
+            return document.RootElement.ValueKind == JsonValueKind.Object
+                ? null
+                : ($"The request body must be a JSON object, not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}.", []);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            string at = e.Path is { Length: > 1 } p ? p : "$";
+            string message = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
+                ? $"The JSON nests deeper than the depth limit of {depth} (at {at})."
+                : $"The request body is not well-formed JSON: {e.Message}";
+            return (message, OpenPipeErrors.PathOf(at, message));
+        }
     }
 
     /// <summary>
@@ -126,6 +172,20 @@ internal static class RequestInput
         return choices * bodyBytes <= limit
             ? null
             : $"n ({choices:0}) times the request's size ({bodyBytes} bytes) is over the limit of {limit} bytes of work per request: ask for fewer choices or send a shorter prompt.";
+    }
+
+    private static int InvalidUtf8Offset(ReadOnlySpan<byte> bytes)
+    {
+        char[] chars = System.Buffers.ArrayPool<char>.Shared.Rent(bytes.Length + 1);
+        try
+        {
+            System.Text.Unicode.Utf8.ToUtf16(bytes, chars, out int read, out _, replaceInvalidSequences: false);
+            return Math.Min(read, bytes.Length - 1);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(chars);
+        }
     }
 
     private static string FirstByte(DecoderFallbackException e) =>

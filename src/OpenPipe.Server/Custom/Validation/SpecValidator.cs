@@ -27,7 +27,7 @@ internal static class SpecValidator
     /// <summary>Adds one issue per constraint <paramref name="value"/> or anything under it breaks.</summary>
     public static void Validate(object value, List<ErrorIssue> issues) => Visit(value, [], issues, 0);
 
-    private static void Visit(object value, List<string> path, List<ErrorIssue> issues, int depth)
+    private static void Visit(object value, List<object> path, List<ErrorIssue> issues, int depth)
     {
         if (depth > MaxDepth)
         {
@@ -72,7 +72,7 @@ internal static class SpecValidator
                 {
                     if (item is not null && IsDto(item.GetType()))
                     {
-                        Visit(item, [.. path, member.JsonName, i.ToString(System.Globalization.CultureInfo.InvariantCulture)], issues, depth + 1);
+                        Visit(item, [.. path, member.JsonName, i], issues, depth + 1);
                     }
 
                     i++;
