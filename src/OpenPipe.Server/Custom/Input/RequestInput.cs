@@ -108,6 +108,8 @@ internal static class RequestInput
                 case DecoderFallbackException invalid:
                     return (StatusCodes.Status400BadRequest, $"The request body is not valid UTF-8 (byte 0x{FirstByte(invalid)} at index {invalid.Index} of a read block): JSON bodies must be UTF-8.");
                 case InvalidDataException:
+                case InvalidOperationException when e.Source?.StartsWith("System.IO.Compression", StringComparison.Ordinal) == true:
+                    // GZip and Deflate say InvalidDataException; Brotli says InvalidOperationException.
                     return (StatusCodes.Status400BadRequest, $"The request body is not valid {request.HttpContext.Items[ContentEncodingKey]} data, as its Content-Encoding says.");
                 case OverflowException:
                     // Kestrel's chunked-body parser overflows on a chunk size of more than 64 bits.
