@@ -15,8 +15,12 @@ public sealed class FuzzGateway : WebApplicationFactory<Program>
 
     private readonly string databasePath = Path.Combine(Path.GetTempPath(), $"openpipe-fuzz-{Guid.NewGuid():N}.db");
 
-    public FuzzGateway()
+    private readonly (string Key, string Value)[] settings;
+
+    /// <summary>Starts the gateway; <paramref name="settings"/> are extra configuration, e.g. ("OpenPipe:Server:StreamWriteTimeout", "00:00:01").</summary>
+    public FuzzGateway(params (string Key, string Value)[] settings)
     {
+        this.settings = settings;
         UseKestrel(0);
         StartServer();
         Http = CreateDefaultClient();
@@ -37,6 +41,11 @@ public sealed class FuzzGateway : WebApplicationFactory<Program>
     {
         builder.UseSetting("OpenPipe:Server:ApiKeys:0", Key);
         builder.UseSetting("Gateway:RequestLog:Path", databasePath);
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
         builder.ConfigureLogging(logging => logging.ClearProviders().SetMinimumLevel(LogLevel.Error).AddProvider(new ErrorLog(Errors)));
     }
 

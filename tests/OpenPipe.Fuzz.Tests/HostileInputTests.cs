@@ -246,6 +246,53 @@ public sealed class HostileInputTests
     }
 
     [Test]
+    public async Task Stream_ReaderThatStopsReading_IsDisconnectedAfterTheWriteTimeLimit()
+    {
+        // Arrange: a 1 s write limit, and a stream of ~24 MB (8 choices of 180 words of 16 KB) that no socket buffer holds.
+        using var strict = new FuzzGateway(("OpenPipe:Server:StreamWriteTimeout", "00:00:01"));
+        string prompt = string.Join(' ', Enumerable.Repeat(new string('w', 16 * 1024), 180));
+        string body = $$"""{"model":"openpipe:fuzz","stream":true,"n":8,"messages":[{"role":"user","content":"{{prompt}}"}]}""";
+        string head = $"POST /{ResponseRules.Route} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {FuzzGateway.Key}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var socket = new TcpClient { ReceiveBufferSize = 4096 };
+        await socket.ConnectAsync(strict.Root.Host, strict.Root.Port, timeout.Token);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head + body), timeout.Token);
+
+        // Act: read nothing while the server's writes back up, then drain what was sent.
+        await Task.Delay(TimeSpan.FromSeconds(4), timeout.Token);
+        var tail = new byte[64];
+        long received = 0;
+        int tailLength = 0;
+        var buffer = new byte[81920];
+        try
+        {
+            int n;
+            while ((n = await stream.ReadAsync(buffer, CancellationToken.None).AsTask().WaitAsync(timeout.Token)) > 0)
+            {
+                received += n;
+                int keep = Math.Min(n, tail.Length);
+                Buffer.BlockCopy(buffer, n - keep, tail, 0, keep);
+                tailLength = keep;
+            }
+        }
+        catch (IOException)
+        {
+            // A reset after the abort ends the stream too.
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"the connection stayed open: {received} bytes received, ending {Encoding.UTF8.GetString(tail, 0, tailLength)}");
+        }
+
+        // Assert: the connection ended before the stream did.
+        string end = Encoding.UTF8.GetString(tail, 0, tailLength);
+        Assert.That(timeout.IsCancellationRequested, Is.False, "the server closed the connection");
+        Assert.That(end, Does.Not.Contain("[DONE]"), $"the stream was cut, not finished ({received} bytes received)");
+        Assert.That(received, Is.GreaterThan(0));
+    }
+
+    [Test]
     public async Task Post_AfterHostileInput_ServerStillAnswers()
     {
         // Arrange

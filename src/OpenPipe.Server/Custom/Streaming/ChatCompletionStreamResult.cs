@@ -104,7 +104,7 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
         {
             // A client that stops reading is cut after the write time limit instead of holding buffers forever.
             TimeSpan writeTimeout = http.RequestServices.GetService<Microsoft.Extensions.Options.IOptions<OpenPipeServerOptions>>()?.Value.StreamWriteTimeout ?? TimeSpan.FromSeconds(30);
-            var body = new StalledReaderGuard(http.Response.Body, http, writeTimeout);
+            using var body = new StalledReaderGuard(http.Response.Body, http, writeTimeout);
             await body.FlushAsync(aborted).ConfigureAwait(false);
             var writer = new ChunkWriter();
             await SseFormatter.WriteAsync(Events(producer(aborted), logger, aborted), body, writer.Format, aborted).ConfigureAwait(false);

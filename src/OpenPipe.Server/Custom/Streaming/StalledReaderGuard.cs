@@ -1,7 +1,8 @@
 // Adds: a response body wrapper for event streams that gives every write and flush a time limit:
 // a client that stops reading (its TCP window full) would otherwise hold the server's buffers and
 // the producer forever. When a write does not complete within the limit the connection is aborted,
-// which also cancels the producer through RequestAborted.
+// which ends the pending write and cancels the producer through RequestAborted. One timer per
+// stream, re-armed for each write.
 
 using System;
 using System.IO;
@@ -12,8 +13,22 @@ using Microsoft.AspNetCore.Http;
 namespace OpenPipe.Server;
 
 /// <summary>Wraps a response body so that a write or flush slower than <c>timeout</c> aborts the connection.</summary>
-internal sealed class StalledReaderGuard(Stream inner, HttpContext http, TimeSpan timeout) : Stream
+internal sealed class StalledReaderGuard : Stream
 {
+    private readonly Stream inner;
+    private readonly TimeSpan timeout;
+    private readonly CancellationTokenSource timer = new();
+    private readonly CancellationTokenRegistration abort;
+
+    public StalledReaderGuard(Stream inner, HttpContext http, TimeSpan timeout)
+    {
+        this.inner = inner;
+        this.timeout = timeout;
+
+        // The reader is gone in all but name: drop the connection, which frees its buffers and fires RequestAborted.
+        abort = timer.Token.Register(static state => ((HttpContext)state!).Abort(), http);
+    }
+
     public override bool CanRead => false;
 
     public override bool CanSeek => false;
@@ -26,14 +41,14 @@ internal sealed class StalledReaderGuard(Stream inner, HttpContext http, TimeSpa
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        using var limit = Limit(cancellationToken);
+        timer.CancelAfter(timeout);
         try
         {
-            await inner.WriteAsync(buffer, limit.Token).ConfigureAwait(false);
+            await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        finally
         {
-            throw Stalled();
+            timer.CancelAfter(Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -42,14 +57,14 @@ internal sealed class StalledReaderGuard(Stream inner, HttpContext http, TimeSpa
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        using var limit = Limit(cancellationToken);
+        timer.CancelAfter(timeout);
         try
         {
-            await inner.FlushAsync(limit.Token).ConfigureAwait(false);
+            await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        finally
         {
-            throw Stalled();
+            timer.CancelAfter(Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -63,17 +78,14 @@ internal sealed class StalledReaderGuard(Stream inner, HttpContext http, TimeSpa
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    private CancellationTokenSource Limit(CancellationToken cancellationToken)
+    protected override void Dispose(bool disposing)
     {
-        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        source.CancelAfter(timeout);
-        return source;
-    }
+        if (disposing)
+        {
+            abort.Dispose();
+            timer.Dispose();
+        }
 
-    private OperationCanceledException Stalled()
-    {
-        // The reader is gone in all but name: drop the connection, which frees its buffers and fires RequestAborted.
-        http.Abort();
-        return new OperationCanceledException($"The client did not read the stream for {timeout.TotalSeconds:0.#} s; the connection was closed.", http.RequestAborted);
+        base.Dispose(disposing);
     }
 }
