@@ -160,6 +160,19 @@ public sealed class HostileInputTests
     }
 
     [Test]
+    public async Task Post_CustomAndUnknownToolKinds_AreAccepted()
+    {
+        // Arrange: OpenAI's custom tools and calls, and a kind nobody knows yet.
+        string body = """{"model":"openpipe:fuzz","messages":[{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"custom","custom":{"name":"sql","input":"SELECT 1"}}]},{"role":"tool","tool_call_id":"c1","content":"1"},{"role":"user","content":"hi"}],"tools":[{"type":"custom","custom":{"name":"sql"}},{"type":"web_search_preview"}],"tool_choice":{"type":"custom","custom":{"name":"sql"}}}""";
+
+        // Act
+        var (status, answer) = await PostAsync(Encoding.UTF8.GetBytes(body));
+
+        // Assert
+        Assert.That(status, Is.EqualTo(200), answer.ToString());
+    }
+
+    [Test]
     public async Task Post_ChunkSizeThatOverflows_Answers400Json()
     {
         // Arrange

@@ -38,6 +38,12 @@ internal static class SpecValidator
         var members = Members.GetOrAdd(type, Describe);
         var results = new List<ValidationResult>();
         Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true);
+
+        // `function` is required of function tools only: a custom (or newer) kind of tool has its own members instead.
+        if (value is ChatCompletionTool { IsFunction: false } or ChatCompletionToolCall { IsFunction: false })
+        {
+            results.RemoveAll(r => r.MemberNames.Contains("Function"));
+        }
         foreach (var result in results)
         {
             var names = result.MemberNames.Any() ? result.MemberNames : [string.Empty];
