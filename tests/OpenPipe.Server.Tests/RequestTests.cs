@@ -253,6 +253,25 @@ public sealed class RequestTests(Mapping mapping)
     }
 
     [Test]
+    public async Task Post_StreamThatFailsAfterItsFirstChunk_EndsWithAStreamErrorEventAndNoDone()
+    {
+        // Act
+        using var response = await http.SendAsync(Post("""{"model":"explode-mid-stream","stream":true,"messages":[{"role":"user","content":"a b c"}]}"""));
+        string transcript = await response.Content.ReadAsStringAsync();
+
+        // Assert: 200 was committed with the first chunk; the last event is the spec's ChatCompletionStreamError.
+        var events = transcript.Split("\n\n", System.StringSplitOptions.RemoveEmptyEntries).Select(e => e["data: ".Length..]).ToList();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("text/event-stream"));
+        Assert.That(events, Has.Count.EqualTo(3), transcript);
+        Assert.That((string?)JObject.Parse(events[0])["object"], Is.EqualTo("chat.completion.chunk"));
+        var error = OpenPipe.Client.OpenPipeJson.Deserialize<OpenPipe.Client.ChatCompletionStreamError>(events[^1])!;
+        Assert.That(error.Error.Code, Is.EqualTo("INTERNAL_SERVER_ERROR"));
+        Assert.That(error.Error.Message, Is.Not.Empty);
+        Assert.That(transcript, Does.Not.Contain("[DONE]").And.Not.Contain("secret internal detail"));
+    }
+
+    [Test]
     public async Task Post_StreamThatFailsBeforeItsFirstChunk_GetsA500JsonBodyNotAStream()
     {
         var (status, body, response) = await SendAsync(Post("""{"model":"explode","stream":true,"messages":[{"role":"user","content":"x"}]}"""));
