@@ -222,7 +222,12 @@ internal static class Program
 /// <summary>JSON names to .NET property names: finish_reason and errorCode become FinishReason and ErrorCode.</summary>
 internal sealed class PascalCasePropertyNameGenerator : IPropertyNameGenerator
 {
-    public string Generate(JsonSchemaProperty property) => Names.Pascal(property.Name);
+    public string Generate(JsonSchemaProperty property) => Names.Pascal(property.Name) switch
+    {
+        // A property may not take the name of an object member (log filters have "equals").
+        "Equals" or "GetHashCode" or "GetType" or "ToString" or "MemberwiseClone" or "Finalize" or "ReferenceEquals" => Names.Pascal(property.Name) + "Value",
+        var name => name,
+    };
 }
 
 /// <summary>Parameter names to .NET camelCase: op-log-request becomes opLogRequest.</summary>

@@ -1,49 +1,36 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
-using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.Http;
+using Newtonsoft.Json;
 using OpenPipe.Client;
-using OpenPipe.Gateway.Backends;
-using OpenPipe.Gateway.RequestLog;
+using OpenPipe.Gateway.Caching;
+using OpenPipe.Gateway.Pipeline;
+using OpenPipe.Gateway.Upstreams;
 using OpenPipe.Server;
 
 namespace OpenPipe.Gateway;
 
 /// <summary>
-/// The gateway's chat completions handler: picks the backend by model, answers JSON or a stream,
-/// writes one structured log line per request, and queues a request-log entry when the request
-/// asks to be stored. Upstream errors are rethrown as <see cref="OpenPipeApiException"/>, which the
-/// server passes through with their status and body.
+/// The gateway's chat completions handler: hands each request to <see cref="GatewayChatService"/>
+/// (cache, backend, upstream faults, request log) and turns its outcome into what the server
+/// writes: the completion, the chunks, or an <see cref="OpenPipeApiException"/> carrying the error's
+/// status and JSON body, with its headers (Retry-After, WWW-Authenticate) set on the response.
+/// <c>op-cache-status</c> says whether the cache answered.
 /// </summary>
-public sealed partial class GatewayChatHandler(BackendRouter router, RequestLogQueue requestLog, TimeProvider time, ILogger<GatewayChatHandler> logger)
-    : IChatCompletionHandler
+public sealed class GatewayChatHandler(GatewayChatService service) : IChatCompletionHandler
 {
     /// <inheritdoc />
     public async Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, ChatCompletionContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        var backend = router.For(request.Model);
-        var call = Start(request, context, backend.Name);
-        try
-        {
-            var completion = await backend.CompleteAsync(request, cancellationToken).ConfigureAwait(false);
-            Finish(call, 200, null, completion);
-            return completion;
-        }
-        catch (OpenPipeApiException e)
-        {
-            Finish(call, StatusOf(e), e.Message, null);
-            throw;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            Finish(call, 499, "The client disconnected.", null);
-            throw;
-        }
+        var outcome = await service.CompleteAsync(CallOf(request, context), cancellationToken).ConfigureAwait(false);
+        MarkCache(context, outcome.CacheHit);
+        return outcome.Completion ?? throw Fail(context, outcome.Error!);
     }
 
     /// <inheritdoc />
@@ -51,88 +38,52 @@ public sealed partial class GatewayChatHandler(BackendRouter router, RequestLogQ
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        var backend = router.For(request.Model);
-        return Observe(backend.StreamAsync(request, cancellationToken), Start(request, context, backend.Name), cancellationToken);
+        return StreamCoreAsync(request, context, cancellationToken);
     }
 
-    private Call Start(ChatCompletionRequest request, ChatCompletionContext context, string backend) =>
-        new(request, backend, context.Caller.KeyId, request.Store == true || context.LogRequest == true,
-            context.Tags.Count == 0 ? null : OpenPipeJson.Serialize(context.Tags), time.GetUtcNow(), Stopwatch.GetTimestamp());
-
-    private static int StatusOf(OpenPipeApiException e) => e.StatusCode is >= 400 and < 600 ? e.StatusCode : 502;
-
-    /// <summary>Passes the chunks on as they come, merging them for the log; logs once when the stream ends however it ends.</summary>
-    private async IAsyncEnumerable<ChatCompletionChunk> Observe(IAsyncEnumerable<ChatCompletionChunk> chunks, Call call, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<ChatCompletionChunk> StreamCoreAsync(ChatCompletionRequest request, ChatCompletionContext context, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var merged = new ChatCompletionAccumulator();
-        int status = 499;
-        string? error = "The client disconnected.";
-        var enumerator = chunks.GetAsyncEnumerator(cancellationToken);
-        try
+        var outcome = await service.StartStreamAsync(CallOf(request, context), cancellationToken).ConfigureAwait(false);
+        MarkCache(context, outcome.CacheHit);
+        if (outcome.Chunks is null)
         {
-            while (true)
-            {
-                try
-                {
-                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        (status, error) = (200, null);
-                        break;
-                    }
-                }
-                catch (OpenPipeApiException e)
-                {
-                    (status, error) = (StatusOf(e), e.Message);
-                    throw;
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    (status, error) = (500, e.Message);
-                    throw;
-                }
+            // Nothing was sent yet: the server answers this as an ordinary error response.
+            throw Fail(context, outcome.Error!);
+        }
 
-                merged.Append(enumerator.Current);
-                yield return enumerator.Current;
+        await foreach (var chunk in outcome.Chunks.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            yield return chunk;
+        }
+    }
+
+    /// <summary>The server has parsed the op-* headers; the service takes them as sent (JSON).</summary>
+    private static GatewayCall CallOf(ChatCompletionRequest request, ChatCompletionContext context) =>
+        new(request, context.Caller.KeyId, new OpenPipeHeaders(
+            context.LogRequest,
+            context.Cache,
+            context.Tags.Count == 0 ? null : JsonConvert.SerializeObject(context.Tags),
+            context.Criteria.Count == 0 ? null : JsonConvert.SerializeObject(context.Criteria)));
+
+    private static void MarkCache(ChatCompletionContext context, bool hit)
+    {
+        if (context.Cache is not null && context.HttpContext is { Response.HasStarted: false } http)
+        {
+            http.Response.Headers[ResponseCache.StatusHeader] = hit ? "HIT" : "MISS";
+        }
+    }
+
+    private static OpenPipeApiException Fail(ChatCompletionContext context, GatewayError error)
+    {
+        if (context.HttpContext is { Response.HasStarted: false } http)
+        {
+            foreach (var (name, value) in error.Headers)
+            {
+                http.Response.Headers[name] = value;
             }
         }
-        finally
-        {
-            await enumerator.DisposeAsync().ConfigureAwait(false);
-            Finish(call, status, error, merged.ChunkCount > 0 ? merged.ToChatCompletion() : null);
-        }
+
+        var headers = error.Headers.ToDictionary(h => h.Key, h => (IEnumerable<string>)[h.Value], StringComparer.OrdinalIgnoreCase);
+        return new OpenPipeApiException(error.Message, error.Status, error.Json, headers, null);
     }
-
-    private void Finish(Call call, int status, string? error, ChatCompletion? completion)
-    {
-        double latency = Stopwatch.GetElapsedTime(call.Started).TotalMilliseconds;
-        LogRequest(logger, call.Request.Model, call.Backend, status, latency, call.Request.Stream == true);
-        if (!call.Store)
-        {
-            return;
-        }
-
-        requestLog.TryEnqueue(new RequestLogEntry
-        {
-            ReceivedAt = call.ReceivedAt,
-            KeyId = call.KeyId,
-            Model = call.Request.Model,
-            Backend = call.Backend,
-            Stream = call.Request.Stream == true,
-            Status = status,
-            Error = error,
-            LatencyMs = latency,
-            PromptTokens = (long?)completion?.Usage?.PromptTokens,
-            CompletionTokens = (long?)completion?.Usage?.CompletionTokens,
-            TotalTokens = (long?)completion?.Usage?.TotalTokens,
-            RequestJson = OpenPipeJson.Serialize(call.Request),
-            ResponseJson = completion is null ? null : OpenPipeJson.Serialize(completion),
-            MetadataJson = call.Request.Metadata is null ? null : OpenPipeJson.Serialize(call.Request.Metadata),
-            Tags = call.Tags,
-        });
-    }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "chat.completions model={Model} backend={Backend} status={Status} latency_ms={LatencyMs:0.0} stream={Stream}")]
-    private static partial void LogRequest(ILogger logger, string model, string backend, int status, double latencyMs, bool stream);
-
-    private sealed record Call(ChatCompletionRequest Request, string Backend, string KeyId, bool Store, string? Tags, DateTimeOffset ReceivedAt, long Started);
 }

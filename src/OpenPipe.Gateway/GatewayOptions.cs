@@ -28,6 +28,50 @@ public sealed class GatewayOptions
 
     /// <summary>Where and how requests are logged.</summary>
     public RequestLogOptions RequestLog { get; set; } = new();
+
+    /// <summary>The database that holds the request log and the response cache.</summary>
+    public StorageOptions Storage { get; set; } = new();
+
+    /// <summary>The <c>op-cache</c> response cache.</summary>
+    public CacheOptions Cache { get; set; } = new();
+}
+
+/// <summary>Which database holds the request log and the response cache.</summary>
+public sealed class StorageOptions
+{
+    /// <summary>The embedded engine (a file under the content root). The default.</summary>
+    public const string Sqlite = "sqlite";
+
+    /// <summary>A PostgreSQL server, which several gateway instances can share.</summary>
+    public const string Postgres = "postgres";
+
+    /// <summary><c>sqlite</c> (default) or <c>postgres</c>.</summary>
+    public string Provider { get; set; } = Sqlite;
+
+    /// <summary>
+    /// The connection string. For SQLite it may be left empty (then <see cref="RequestLogOptions.Path"/>
+    /// names the file); a relative <c>Data Source</c> is relative to the content root. Required for PostgreSQL.
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>How many rows one transaction writes at most. Default 500.</summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>How long the writer waits to fill a batch before it writes what it has. Default 200 ms.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The first wait before a failed batch is written again; it doubles up to 30 s. Default 500 ms.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long a cache read or write may take before the request goes on without it. Default 2 s.</summary>
+    public TimeSpan CacheTimeout { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>Settings of the <c>op-cache</c> response cache.</summary>
+public sealed class CacheOptions
+{
+    /// <summary>How long a cached completion answers identical requests. Default 7 days, as OpenPipe.</summary>
+    public TimeSpan Ttl { get; set; } = TimeSpan.FromDays(7);
 }
 
 /// <summary>An OpenAI-compatible endpoint the gateway forwards to.</summary>
@@ -42,14 +86,26 @@ public sealed class UpstreamOptions
     /// <summary>Retries of a failed upstream attempt. Default 2.</summary>
     public int MaxRetries { get; set; } = 2;
 
-    /// <summary>The time-out of one upstream attempt. Default 100 s.</summary>
+    /// <summary>The time-out of one upstream attempt, up to the response headers. Default 100 s.</summary>
     public TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>
+    /// The longest wait for the next bytes of a response body or stream once headers arrived; when it
+    /// passes, a JSON caller gets 504 and a stream ends with an error event. Default 60 s.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The longest upstream <c>Retry-After</c> the gateway waits out; a longer one is answered with 429 at once. Default 10 s.</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether the upstream is OpenPipe (or speaks its headers): then <c>op-*</c> headers are forwarded to it.</summary>
+    public bool SpeaksOpenPipe { get; set; }
 }
 
 /// <summary>Settings of the request log.</summary>
 public sealed class RequestLogOptions
 {
-    /// <summary>The SQLite database file; a relative path is relative to the content root (the project folder under <c>dotnet run</c>). Default <c>openpipe-gateway.db</c>.</summary>
+    /// <summary>The SQLite database file when <see cref="StorageOptions.ConnectionString"/> is empty; a relative path is relative to the content root (the gateway's own folder). Default <c>openpipe-gateway.db</c>.</summary>
     public string Path { get; set; } = "openpipe-gateway.db";
 
     /// <summary>How many entries may wait for the writer; beyond it new entries are dropped and counted. Default 1024.</summary>

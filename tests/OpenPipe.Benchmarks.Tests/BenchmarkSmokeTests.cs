@@ -56,6 +56,35 @@ public sealed class BenchmarkSmokeTests
         return result;
     }
 
+    [Test]
+    public async Task LogThroughput_Sqlite_StoresEveryQueuedRowInBatches()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"openpipe-bench-smoke-{Guid.NewGuid():N}.db");
+        try
+        {
+            var (rows, elapsed) = await LogThroughput.MeasureAsync(new OpenPipe.Gateway.Storage.SqliteGatewayStore("Data Source=" + file, Path.GetTempPath()), 100, 1_000);
+
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False");
+            await connection.OpenAsync();
+            await using var count = connection.CreateCommand();
+            count.CommandText = "SELECT COUNT(*), COUNT(DISTINCT entry_id) FROM request_log";
+            await using var reader = await count.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            Assert.That(rows, Is.EqualTo(1_000));
+            Assert.That(reader.GetInt64(0), Is.EqualTo(1_000));
+            Assert.That(reader.GetInt64(1), Is.EqualTo(1_000));
+            Assert.That(elapsed, Is.GreaterThan(TimeSpan.Zero));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (string f in new[] { file, file + "-wal", file + "-shm" })
+            {
+                File.Delete(f);
+            }
+        }
+    }
+
     [TestCase("small", 0, 0)]
     [TestCase("large", 300, 3)]
     public async Task NonStreamingBenchmarks_EveryClient_ReadsTheSameCompletion(string size, int logprobs, int toolCalls)

@@ -1,6 +1,7 @@
 // Benchmarks of the kit against the OpenAI .NET SDK and a raw HttpClient + System.Text.Json baseline.
 //   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --filter '*'     client and serialization benchmarks
 //   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --server-load    server throughput (see ServerLoad.cs)
+//   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --log-throughput  gateway request log rows/s, SQLite and PostgreSQL (see LogThroughput.cs)
 //   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --first-chunk    server write -> first chunk seen (see FirstChunkLatency.cs)
 
 using System;
@@ -20,6 +21,11 @@ if (args.Length > 0 && args[0] == "--server-load")
 if (args.Length > 0 && args[0] == "--first-chunk")
 {
     return await FirstChunkLatency.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "--log-throughput")
+{
+    return await LogThroughput.RunAsync(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "--load-client")

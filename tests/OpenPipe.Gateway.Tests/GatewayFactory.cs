@@ -21,10 +21,17 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public const string UpstreamKey = "upstream-secret";
 
     private readonly Uri upstream;
+    private readonly System.Collections.Generic.IReadOnlyDictionary<string, string?> settings;
+    private readonly TimeProvider? time;
 
-    public GatewayFactory(Uri upstream)
+    /// <param name="upstream">The base URL of the upstream "wm".</param>
+    /// <param name="settings">More configuration, applied last.</param>
+    /// <param name="time">Replaces the system clock.</param>
+    public GatewayFactory(Uri upstream, System.Collections.Generic.IReadOnlyDictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
         this.upstream = upstream;
+        this.settings = settings ?? new System.Collections.Generic.Dictionary<string, string?>();
+        this.time = time;
         DatabasePath = Path.Combine(Path.GetTempPath(), $"openpipe-gateway-{Guid.NewGuid():N}.db");
     }
 
@@ -42,7 +49,19 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         builder.UseSetting("Gateway:Upstreams:wm:MaxRetries", "0");
         builder.UseSetting("Gateway:Routes:0:Model", "up:*");
         builder.UseSetting("Gateway:Routes:0:Backend", "wm");
-        builder.ConfigureTestServices(services => services.ConfigureHttpClientDefaults(http => http.AddHttpMessageHandler(() => new ProbeHandler(Probe))));
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureTestServices(services =>
+        {
+            services.ConfigureHttpClientDefaults(http => http.AddHttpMessageHandler(() => new ProbeHandler(Probe)));
+            if (time is not null)
+            {
+                services.AddSingleton(time);
+            }
+        });
     }
 
     /// <summary>The generated client over the in-memory server, with the kit's retry and error handler.</summary>
@@ -83,13 +102,51 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         return rows;
     }
 
+    /// <summary>Waits until a row matches <paramref name="match"/>, or 10 s.</summary>
+    public async Task<System.Collections.Generic.Dictionary<string, object?>?> WaitForRowAsync(Func<System.Collections.Generic.Dictionary<string, object?>, bool> match)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var row = (await RowsAsync()).Find(r => match(r));
+            if (row is not null || DateTime.UtcNow > deadline)
+            {
+                return row;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Sends a raw JSON request with the test key and optional headers.</summary>
+    public async Task<HttpResponseMessage> PostAsync(string path, string json, params (string Name, string Value)[] headers)
+    {
+        using var http = CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Key);
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var response = await http.SendAsync(request, timeout.Token);
+        await response.Content.LoadIntoBufferAsync(timeout.Token);
+        return response;
+    }
+
     /// <summary>Waits until the log holds <paramref name="count"/> rows (the writer is asynchronous), or 10 s.</summary>
-    public async Task<System.Collections.Generic.List<System.Collections.Generic.Dictionary<string, object?>>> WaitForRowsAsync(int count)
+    public async Task<System.Collections.Generic.List<System.Collections.Generic.Dictionary<string, object?>>> WaitForRowsAsync(int count, string? requestContains = null)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
             var rows = await RowsAsync();
+            if (requestContains is not null)
+            {
+                rows = rows.FindAll(r => ((string)r["request_json"]!).Contains(requestContains, StringComparison.Ordinal));
+            }
+
             if (rows.Count >= count || DateTime.UtcNow > deadline)
             {
                 return rows;

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 using Newtonsoft.Json.Linq;
 using NUnit.Framework;
 using OpenPipe.Client;
-using OpenPipe.Gateway.RequestLog;
+using OpenPipe.Gateway.Storage;
 using OpenPipe.Server;
 
 namespace OpenPipe.Gateway.Tests;
@@ -114,6 +114,65 @@ public sealed class RequestLogTests
         // Assert: no waiting for the writer here, the stopped host has written everything.
         Assert.That(await factory.RowsAsync(), Has.Count.EqualTo(40));
         await factory.DisposeAsync();
+    }
+
+    [Test]
+    public async Task Start_FileWithTheFirstReleasesSchema_IsMigratedIdempotentlyAndKeepsItsRows()
+    {
+        // Arrange: a log file as the first release wrote it, with one row.
+        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"openpipe-old-{Guid.NewGuid():N}.db");
+        await using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await old.OpenAsync();
+            await using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE request_log (id INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL, key_id TEXT NOT NULL, model TEXT NOT NULL,
+                    backend TEXT NOT NULL, stream INTEGER NOT NULL, status INTEGER NOT NULL, error TEXT, latency_ms REAL NOT NULL, prompt_tokens INTEGER,
+                    completion_tokens INTEGER, total_tokens INTEGER, request_json TEXT NOT NULL, response_json TEXT, metadata_json TEXT, tags TEXT);
+                INSERT INTO request_log (received_at, key_id, model, backend, stream, status, latency_ms, request_json)
+                    VALUES ('2025-01-01T00:00:00Z', 'k', 'old', 'echo', 0, 200, 1.5, '{"old":true}');
+                """;
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var settings = new Dictionary<string, string?> { ["Gateway:RequestLog:Path"] = path };
+        try
+        {
+            // Act: two starts on the same file, one logged request each.
+            for (int run = 0; run < 2; run++)
+            {
+                using var factory = new GatewayFactory(new Uri("http://127.0.0.1:9/v1"), settings);
+                using var client = factory.CreateOpenPipeClient();
+                await client.CreateChatCompletionAsync(Request("after migration " + run, store: true));
+                await factory.Services.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().StopApplicationAndWaitAsync();
+            }
+
+            // Assert
+            await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+            await connection.OpenAsync();
+            await using var select = connection.CreateCommand();
+            select.CommandText = "SELECT model, entry_id, cache_hit FROM request_log ORDER BY id";
+            var rows = new List<(string Model, string? EntryId, long CacheHit)>();
+            await using (var reader = await select.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    rows.Add((reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetInt64(2)));
+                }
+            }
+
+            Assert.That(rows.Select(r => r.Model), Is.EqualTo(new[] { "old", "echo", "echo" }));
+            Assert.That(rows[0].EntryId, Is.Null, "the old row is kept as it was");
+            Assert.That(rows.Skip(1).All(r => r.EntryId is { Length: 32 } && r.CacheHit == 0), Is.True);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (string file in new[] { path, path + "-wal", path + "-shm" })
+            {
+                System.IO.File.Delete(file);
+            }
+        }
     }
 
     [Test]

@@ -82,6 +82,76 @@ public sealed partial class SmokeTests
         }
     }
 
+    [Test]
+    public async Task DotnetGatewayDll_StartedFromAnotherFolder_ReadsItsOwnAppsettingsAndKeepsItsDatabaseBesideIt()
+    {
+        // Arrange: the built gateway copied to a folder of its own (as a published one), with a route
+        // only its appsettings.json names; started from a different working folder.
+        string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+        string built = Repo.PathOf("src", "OpenPipe.Gateway", "bin", configuration, "net10.0");
+        string published = Path.Combine(Path.GetTempPath(), "openpipe-published-" + Guid.NewGuid().ToString("N")[..8]);
+        string elsewhere = Path.Combine(Path.GetTempPath(), "openpipe-cwd-" + Guid.NewGuid().ToString("N")[..8]);
+        CopyFolder(built, published);
+        Directory.CreateDirectory(elsewhere);
+        var settings = Newtonsoft.Json.Linq.JObject.Parse(File.ReadAllText(Path.Combine(published, "appsettings.json")));
+        settings["Gateway"]!["Routes"] = Newtonsoft.Json.Linq.JArray.Parse("""[{"Model":"from-appsettings","Backend":"echo"}]""");
+        settings["Gateway"]!["RequestLog"]!["Path"] = "data/gateway.db";
+        File.WriteAllText(Path.Combine(published, "appsettings.json"), settings.ToString());
+        int port = FreePort.Next();
+        var info = new ProcessStartInfo("dotnet", $"{Path.Combine(published, "OpenPipe.Gateway.dll")} --urls http://127.0.0.1:{port}")
+        {
+            WorkingDirectory = elsewhere,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.Environment["OPENPIPE_GATEWAY_API_KEYS"] = "published-key";
+        info.Environment.Remove("ASPNETCORE_CONTENTROOT");
+        using var process = Process.Start(info)!;
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        try
+        {
+            // Act
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+            await WaitHealthyAsync(http, port, process, output);
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/api/v1/models");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "published-key");
+            using var models = await http.SendAsync(request);
+            string list = await models.Content.ReadAsStringAsync();
+
+            // Assert
+            Assert.That(list, Does.Contain("\"from-appsettings\""), "the gateway's own appsettings.json was read");
+            Assert.That(File.Exists(Path.Combine(published, "data", "gateway.db")), Is.True, "the relative database path resolves from the gateway's folder");
+            Assert.That(Directory.Exists(Path.Combine(elsewhere, "data")), Is.False, "nothing lands in the working folder");
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Directory.Delete(published, recursive: true);
+            Directory.Delete(elsewhere, recursive: true);
+        }
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        foreach (string folder in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            Directory.CreateDirectory(folder.Replace(from, to, StringComparison.Ordinal));
+        }
+
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
+        }
+    }
+
     private static async Task WaitHealthyAsync(HttpClient http, int port, Process process, StringBuilder output)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -58,6 +58,69 @@ namespace OpenPipe.Client
         /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
         System.Threading.Tasks.Task<ChatCompletion> CreateChatCompletionAsync(bool? opLogRequest, CacheMode? opCache, string? opTags, string? opCriteria, ChatCompletionRequest body, System.Threading.CancellationToken cancellationToken);
 
+        /// <summary>
+        /// Report a call made to another model
+        /// </summary>
+        /// <remarks>
+        /// Logs a call the caller made itself (to a model OpenPipe does not serve), as OpenPipe's SDKs do after each such call. Answers `{"status": "ok"}`.
+        /// </remarks>
+        /// <returns>The call was recorded.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<ReportResponse> ReportAsync(ReportRequest body);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Report a call made to another model
+        /// </summary>
+        /// <remarks>
+        /// Logs a call the caller made itself (to a model OpenPipe does not serve), as OpenPipe's SDKs do after each such call. Answers `{"status": "ok"}`.
+        /// </remarks>
+        /// <returns>The call was recorded.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<ReportResponse> ReportAsync(ReportRequest body, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Update the tags of logged calls
+        /// </summary>
+        /// <remarks>
+        /// Sets (or, with a null value, removes) tags on every logged call of the caller that matches all the filters. Answers how many calls matched.
+        /// </remarks>
+        /// <returns>The tags were updated.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<UpdateLogTagsResponse> UpdateLogTagsAsync(UpdateLogTagsRequest body);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Update the tags of logged calls
+        /// </summary>
+        /// <remarks>
+        /// Sets (or, with a null value, removes) tags on every logged call of the caller that matches all the filters. Answers how many calls matched.
+        /// </remarks>
+        /// <returns>The tags were updated.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<UpdateLogTagsResponse> UpdateLogTagsAsync(UpdateLogTagsRequest body, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// List the models
+        /// </summary>
+        /// <remarks>
+        /// The models the server serves, in OpenAI's list shape (a model id may be a prefix ending in `*`).
+        /// </remarks>
+        /// <returns>The models.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<ModelList> ListModelsAsync();
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// List the models
+        /// </summary>
+        /// <remarks>
+        /// The models the server serves, in OpenAI's list shape (a model id may be a prefix ending in `*`).
+        /// </remarks>
+        /// <returns>The models.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<ModelList> ListModelsAsync(System.Threading.CancellationToken cancellationToken);
+
     }
 
     [System.CodeDom.Compiler.GeneratedCode("NSwag", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
@@ -257,6 +320,352 @@ namespace OpenPipe.Client
                         }
                         else
                         if (status_ == 500)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Report a call made to another model
+        /// </summary>
+        /// <remarks>
+        /// Logs a call the caller made itself (to a model OpenPipe does not serve), as OpenPipe's SDKs do after each such call. Answers `{"status": "ok"}`.
+        /// </remarks>
+        /// <returns>The call was recorded.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<ReportResponse> ReportAsync(ReportRequest body)
+        {
+            return ReportAsync(body, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Report a call made to another model
+        /// </summary>
+        /// <remarks>
+        /// Logs a call the caller made itself (to a model OpenPipe does not serve), as OpenPipe's SDKs do after each such call. Answers `{"status": "ok"}`.
+        /// </remarks>
+        /// <returns>The call was recorded.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<ReportResponse> ReportAsync(ReportRequest body, System.Threading.CancellationToken cancellationToken)
+        {
+            if (body == null)
+                throw new System.ArgumentNullException("body");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    var json_ = Newtonsoft.Json.JsonConvert.SerializeObject(body, JsonSerializerSettings);
+                    var content_ = new System.Net.Http.StringContent(json_);
+                    content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
+                    request_.Content = content_;
+                    request_.Method = new System.Net.Http.HttpMethod("POST");
+                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "report"
+                    urlBuilder_.Append("report");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
+                        foreach (var item_ in response_.Headers)
+                            headers_[item_.Key] = item_.Value;
+                        if (response_.Content != null && response_.Content.Headers != null)
+                        {
+                            foreach (var item_ in response_.Content.Headers)
+                                headers_[item_.Key] = item_.Value;
+                        }
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ReportResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Update the tags of logged calls
+        /// </summary>
+        /// <remarks>
+        /// Sets (or, with a null value, removes) tags on every logged call of the caller that matches all the filters. Answers how many calls matched.
+        /// </remarks>
+        /// <returns>The tags were updated.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<UpdateLogTagsResponse> UpdateLogTagsAsync(UpdateLogTagsRequest body)
+        {
+            return UpdateLogTagsAsync(body, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Update the tags of logged calls
+        /// </summary>
+        /// <remarks>
+        /// Sets (or, with a null value, removes) tags on every logged call of the caller that matches all the filters. Answers how many calls matched.
+        /// </remarks>
+        /// <returns>The tags were updated.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<UpdateLogTagsResponse> UpdateLogTagsAsync(UpdateLogTagsRequest body, System.Threading.CancellationToken cancellationToken)
+        {
+            if (body == null)
+                throw new System.ArgumentNullException("body");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    var json_ = Newtonsoft.Json.JsonConvert.SerializeObject(body, JsonSerializerSettings);
+                    var content_ = new System.Net.Http.StringContent(json_);
+                    content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
+                    request_.Content = content_;
+                    request_.Method = new System.Net.Http.HttpMethod("POST");
+                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "logs/update-tags"
+                    urlBuilder_.Append("logs/update-tags");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
+                        foreach (var item_ in response_.Headers)
+                            headers_[item_.Key] = item_.Value;
+                        if (response_.Content != null && response_.Content.Headers != null)
+                        {
+                            foreach (var item_ in response_.Content.Headers)
+                                headers_[item_.Key] = item_.Value;
+                        }
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<UpdateLogTagsResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// List the models
+        /// </summary>
+        /// <remarks>
+        /// The models the server serves, in OpenAI's list shape (a model id may be a prefix ending in `*`).
+        /// </remarks>
+        /// <returns>The models.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<ModelList> ListModelsAsync()
+        {
+            return ListModelsAsync(System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// List the models
+        /// </summary>
+        /// <remarks>
+        /// The models the server serves, in OpenAI's list shape (a model id may be a prefix ending in `*`).
+        /// </remarks>
+        /// <returns>The models.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<ModelList> ListModelsAsync(System.Threading.CancellationToken cancellationToken)
+        {
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = new System.Net.Http.HttpMethod("GET");
+                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "models"
+                    urlBuilder_.Append("models");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
+                        foreach (var item_ in response_.Headers)
+                            headers_[item_.Key] = item_.Value;
+                        if (response_.Content != null && response_.Content.Headers != null)
+                        {
+                            foreach (var item_ in response_.Content.Headers)
+                                headers_[item_.Key] = item_.Value;
+                        }
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ModelList>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 401)
                         {
                             var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
                             if (objectResponse_.Object == null)
@@ -2335,6 +2744,256 @@ namespace OpenPipe.Client
         /// </summary>
         [Newtonsoft.Json.JsonProperty("param", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public string? Param { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// A call to report (OpenPipe's `POST /report` body).
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class ReportRequest
+    {
+
+        /// <summary>
+        /// When the call was sent, in Unix milliseconds.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("requestedAt", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public double? RequestedAt { get; set; } = default!;
+
+        /// <summary>
+        /// When its response arrived, in Unix milliseconds.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("receivedAt", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public double? ReceivedAt { get; set; } = default!;
+
+        /// <summary>
+        /// The request that was sent, as JSON.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("reqPayload", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public object? ReqPayload { get; set; } = default!;
+
+        /// <summary>
+        /// The response that came back, as JSON.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("respPayload", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public object? RespPayload { get; set; } = default!;
+
+        /// <summary>
+        /// The HTTP status of the response.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("statusCode", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public double? StatusCode { get; set; } = default!;
+
+        /// <summary>
+        /// A readable error message, when the call failed.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("errorMessage", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? ErrorMessage { get; set; } = default!;
+
+        /// <summary>
+        /// Tags to store with the call, e.g. {"prompt_id": "populate-title"}: strings, numbers, booleans or null.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tags", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.Collections.Generic.IDictionary<string, object>? Tags { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// The answer to a report.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class ReportResponse
+    {
+
+        /// <summary>
+        /// `ok`, or `error`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("status", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Status { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// Which logged calls to tag, and the tags.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class UpdateLogTagsRequest
+    {
+
+        /// <summary>
+        /// Every filter must match.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("filters", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<LogTagsFilter> Filters { get; set; } = new System.Collections.Generic.List<LogTagsFilter>();
+
+        /// <summary>
+        /// Tags to set (a string, number or boolean) or remove (null).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tags", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IDictionary<string, object> Tags { get; set; } = new System.Collections.Generic.Dictionary<string, object>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// One condition on logged calls.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class LogTagsFilter
+    {
+
+        /// <summary>
+        /// `model`, `completionId`, or `tags.NAME`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("field", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Field { get; set; } = default!;
+
+        /// <summary>
+        /// The value the field must equal (a string, number or boolean).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("equals", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public object EqualsValue { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// The answer to a tag update.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class UpdateLogTagsResponse
+    {
+
+        /// <summary>
+        /// How many logged calls matched the filters.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("matchedLogs", Required = Newtonsoft.Json.Required.Always)]
+        public double MatchedLogs { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// OpenAI's model list.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class ModelList
+    {
+
+        /// <summary>
+        /// Always `list`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("object", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Object { get; set; } = default!;
+
+        /// <summary>
+        /// The models.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("data", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<ModelInfo> Data { get; set; } = new System.Collections.Generic.List<ModelInfo>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// One model (OpenAI's shape).
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class ModelInfo
+    {
+
+        /// <summary>
+        /// The model name to send, or a prefix ending in `*` that any name may complete.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("id", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Id { get; set; } = default!;
+
+        /// <summary>
+        /// Always `model`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("object", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Object { get; set; } = default!;
+
+        /// <summary>
+        /// When the model was created, in Unix seconds (0 when unknown).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("created", Required = Newtonsoft.Json.Required.Always)]
+        public long Created { get; set; } = default!;
+
+        /// <summary>
+        /// Who serves it (for the gateway, the backend's name).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("owned_by", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string OwnedBy { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 

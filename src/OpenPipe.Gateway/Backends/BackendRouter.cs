@@ -4,6 +4,7 @@ using System.Linq;
 using System.Net.Http;
 using Microsoft.Extensions.Options;
 using OpenPipe.Client;
+using OpenPipe.Gateway.Upstreams;
 
 namespace OpenPipe.Gateway.Backends;
 
@@ -28,11 +29,12 @@ public sealed class BackendRouter : IDisposable
         foreach (var (name, upstream) in this.options.Upstreams)
         {
             var clientOptions = UpstreamClientOptions(upstream, name);
-            var pipeline = new OpenPipeResilienceHandler(clientOptions) { InnerHandler = handlers.CreateHandler(HttpClientName(name)) };
+            var faults = new UpstreamFaultHandler(upstream) { InnerHandler = handlers.CreateHandler(HttpClientName(name)) };
+            var pipeline = new OpenPipeResilienceHandler(clientOptions) { InnerHandler = faults };
             var http = new HttpClient(pipeline) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
             httpClients.Add(http);
             var client = new OpenPipeClient(http, Options.Create(clientOptions));
-            backends[name] = new UpstreamBackend(name, client);
+            backends[name] = new UpstreamBackend(name, client, upstream.SpeaksOpenPipe);
         }
 
         foreach (string target in this.options.Routes.Select(r => r.Backend).Append(this.options.DefaultBackend).Where(t => !backends.ContainsKey(t)))
@@ -40,6 +42,22 @@ public sealed class BackendRouter : IDisposable
             throw new OptionsValidationException(GatewayOptions.SectionName, typeof(GatewayOptions),
                 [$"Backend '{target}' is named in Gateway:Routes or Gateway:DefaultBackend but is neither 'echo' nor an entry of Gateway:Upstreams."]);
         }
+    }
+
+    /// <summary>
+    /// The models this gateway routes, in OpenAI's model-list order: each route's model (a prefix
+    /// keeps its <c>*</c>) with the backend that serves it, and <c>echo</c> when it is the default.
+    /// </summary>
+    /// <returns>(model, backend) pairs.</returns>
+    public IReadOnlyList<(string Model, string Backend)> RoutedModels()
+    {
+        var models = options.Routes.Select(r => (r.Model, r.Backend)).ToList();
+        if (options.DefaultBackend == GatewayOptions.EchoBackend && !models.Any(m => m.Model == GatewayOptions.EchoBackend))
+        {
+            models.Add((GatewayOptions.EchoBackend, GatewayOptions.EchoBackend));
+        }
+
+        return models;
     }
 
     /// <summary>Disposes the upstream clients.</summary>
@@ -63,6 +81,7 @@ public sealed class BackendRouter : IDisposable
             ApiKey = string.IsNullOrEmpty(upstream.ApiKey) ? "none" : upstream.ApiKey,
             MaxRetries = upstream.MaxRetries,
             NetworkTimeout = upstream.NetworkTimeout,
+            MaxRetryAfter = upstream.MaxRetryAfter,
         };
     }
 

@@ -21,7 +21,7 @@ public sealed class EchoBackend(TimeProvider time) : IChatBackend
     public string Name => GatewayOptions.EchoBackend;
 
     /// <inheritdoc />
-    public Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default)
+    public Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, OpenPipeRequestOptions? openPipe = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var answer = Answer.For(request);
@@ -43,7 +43,7 @@ public sealed class EchoBackend(TimeProvider time) : IChatBackend
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, OpenPipeRequestOptions? openPipe = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         var answer = Answer.For(request);

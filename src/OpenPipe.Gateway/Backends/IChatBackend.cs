@@ -13,13 +13,15 @@ public interface IChatBackend
 
     /// <summary>Answers with one completion.</summary>
     /// <param name="request">The request.</param>
+    /// <param name="openPipe">The caller's <c>op-*</c> options, for a backend that passes them on.</param>
     /// <param name="cancellationToken">Fires when the client leaves.</param>
     /// <returns>The completion.</returns>
-    Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default);
+    Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, OpenPipeRequestOptions? openPipe = null, CancellationToken cancellationToken = default);
 
     /// <summary>Answers with a stream of chunks.</summary>
     /// <param name="request">The request.</param>
+    /// <param name="openPipe">The caller's <c>op-*</c> options, for a backend that passes them on.</param>
     /// <param name="cancellationToken">Fires when the client leaves.</param>
     /// <returns>The chunks.</returns>
-    IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, CancellationToken cancellationToken = default);
+    IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, OpenPipeRequestOptions? openPipe = null, CancellationToken cancellationToken = default);
 }

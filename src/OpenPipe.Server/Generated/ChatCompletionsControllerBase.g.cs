@@ -48,6 +48,48 @@ namespace OpenPipe.Server
 
     }
 
+    [System.CodeDom.Compiler.GeneratedCode("NSwag", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
+    [Microsoft.AspNetCore.Mvc.Route("api/v1")]
+    public abstract class LogsControllerBase : OpenPipe.Server.OpenPipeControllerBase
+    {
+        /// <summary>
+        /// Report a call made to another model
+        /// </summary>
+        /// <remarks>
+        /// Logs a call the caller made itself (to a model OpenPipe does not serve), as OpenPipe's SDKs do after each such call. Answers `{"status": "ok"}`.
+        /// </remarks>
+        /// <returns>The call was recorded.</returns>
+        [Microsoft.AspNetCore.Mvc.HttpPost, Microsoft.AspNetCore.Mvc.Route("report")]
+        public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<ReportResponse>> Report([Microsoft.AspNetCore.Mvc.FromBody] [Microsoft.AspNetCore.Mvc.ModelBinding.BindRequired] ReportRequest body, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+        /// <summary>
+        /// Update the tags of logged calls
+        /// </summary>
+        /// <remarks>
+        /// Sets (or, with a null value, removes) tags on every logged call of the caller that matches all the filters. Answers how many calls matched.
+        /// </remarks>
+        /// <returns>The tags were updated.</returns>
+        [Microsoft.AspNetCore.Mvc.HttpPost, Microsoft.AspNetCore.Mvc.Route("logs/update-tags")]
+        public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<UpdateLogTagsResponse>> UpdateLogTags([Microsoft.AspNetCore.Mvc.FromBody] [Microsoft.AspNetCore.Mvc.ModelBinding.BindRequired] UpdateLogTagsRequest body, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NSwag", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
+    [Microsoft.AspNetCore.Mvc.Route("api/v1")]
+    public abstract class ModelsControllerBase : OpenPipe.Server.OpenPipeControllerBase
+    {
+        /// <summary>
+        /// List the models
+        /// </summary>
+        /// <remarks>
+        /// The models the server serves, in OpenAI's list shape (a model id may be a prefix ending in `*`).
+        /// </remarks>
+        /// <returns>The models.</returns>
+        [Microsoft.AspNetCore.Mvc.HttpGet, Microsoft.AspNetCore.Mvc.Route("models")]
+        public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<ModelList>> ListModels(System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+    }
+
     
 
 

@@ -1,10 +1,13 @@
 using System;
 
-namespace OpenPipe.Gateway.RequestLog;
+namespace OpenPipe.Gateway.Storage;
 
 /// <summary>One logged request, as written to the <c>request_log</c> table.</summary>
 public sealed record RequestLogEntry
 {
+    /// <summary>A unique id, so a batch written again after a failure never duplicates rows.</summary>
+    public string EntryId { get; init; } = Guid.NewGuid().ToString("N");
+
     /// <summary>When the request arrived.</summary>
     public required DateTimeOffset ReceivedAt { get; init; }
 
@@ -14,7 +17,7 @@ public sealed record RequestLogEntry
     /// <summary>The requested model.</summary>
     public required string Model { get; init; }
 
-    /// <summary>The backend that answered.</summary>
+    /// <summary>The backend that answered (<c>report</c> for calls reported through <c>POST /report</c>).</summary>
     public required string Backend { get; init; }
 
     /// <summary>Whether the answer was streamed.</summary>
@@ -47,6 +50,15 @@ public sealed record RequestLogEntry
     /// <summary>The request's <c>metadata</c>, as JSON.</summary>
     public string? MetadataJson { get; init; }
 
-    /// <summary>The <c>op-tags</c> header, as sent.</summary>
+    /// <summary>The tags (<c>op-tags</c>, or a report's <c>tags</c>) as a JSON object.</summary>
     public string? Tags { get; init; }
+
+    /// <summary>The <c>op-criteria</c> header, as a JSON array of criterion ids.</summary>
+    public string? Criteria { get; init; }
+
+    /// <summary>Whether the response came from the <c>op-cache</c> response cache.</summary>
+    public bool CacheHit { get; init; }
+
+    /// <summary>The completion's id, which <c>POST /logs/update-tags</c> filters on as <c>completionId</c>.</summary>
+    public string? CompletionId { get; init; }
 }

@@ -1,0 +1,51 @@
+using System;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using OpenPipe.Gateway.Backends;
+using OpenPipe.Gateway.Caching;
+using OpenPipe.Gateway.Pipeline;
+using OpenPipe.Gateway.Storage;
+
+namespace OpenPipe.Gateway;
+
+/// <summary>Registers the gateway's services.</summary>
+public static class GatewayServiceCollectionExtensions
+{
+    /// <summary>
+    /// Options (<c>Gateway</c> section), backends, the storage chosen by <c>Gateway:Storage:Provider</c>
+    /// (SQLite by default, or PostgreSQL), the request log queue and its batched writer, the response
+    /// cache and <see cref="GatewayChatService"/>.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <returns>The services.</returns>
+    public static IServiceCollection AddOpenPipeGateway(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName)
+            .Validate(o => o.Storage.Provider is StorageOptions.Sqlite or StorageOptions.Postgres, "Gateway:Storage:Provider must be 'sqlite' or 'postgres'.")
+            .Validate(o => o.Storage.Provider != StorageOptions.Postgres || !string.IsNullOrWhiteSpace(o.Storage.ConnectionString), "Gateway:Storage:ConnectionString is required for the postgres provider.")
+            .Validate(o => o.Storage.BatchSize > 0 && o.Storage.FlushInterval > TimeSpan.Zero && o.Storage.RetryDelay > TimeSpan.Zero, "Gateway:Storage:BatchSize, FlushInterval and RetryDelay must be positive.")
+            .Validate(o => o.Cache.Ttl > TimeSpan.Zero, "Gateway:Cache:Ttl must be positive.")
+            .ValidateOnStart();
+        services.AddHttpClient();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<EchoBackend>();
+        services.AddSingleton<BackendRouter>();
+        services.AddSingleton<IGatewayStore>(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            return storage.Storage.Provider == StorageOptions.Postgres
+                ? new PostgresGatewayStore(storage.Storage.ConnectionString!)
+                : new SqliteGatewayStore(
+                    string.IsNullOrWhiteSpace(storage.Storage.ConnectionString) ? "Data Source=" + storage.RequestLog.Path : storage.Storage.ConnectionString,
+                    sp.GetRequiredService<IHostEnvironment>().ContentRootPath);
+        });
+        services.AddSingleton<RequestLogQueue>();
+        services.AddSingleton<RequestLogWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<RequestLogWriter>());
+        services.AddSingleton<ResponseCache>();
+        services.AddSingleton<GatewayChatService>();
+        return services;
+    }
+}
