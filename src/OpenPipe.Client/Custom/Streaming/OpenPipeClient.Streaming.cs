@@ -101,8 +101,8 @@ public partial class OpenPipeClient
             throw await OpenPipeApiException.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
         }
 
-        // One serializer per stream: creating one per chunk (as JsonConvert does) costs on every event.
-        var serializer = JsonSerializer.Create(JsonSerializerSettings);
+        // The kit's shared serializer: creating one per chunk (as JsonConvert does) costs on every event.
+        var serializer = ReferenceEquals(JsonSerializerSettings, OpenPipeJson.Settings) ? OpenPipeJson.Serializer : JsonSerializer.Create(JsonSerializerSettings);
         using Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         IAsyncEnumerator<SseItem<string>> events = SseParser.Create(body).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         try

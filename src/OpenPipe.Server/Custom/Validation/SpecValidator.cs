@@ -27,7 +27,7 @@ internal static class SpecValidator
     /// <summary>Adds one issue per constraint <paramref name="value"/> or anything under it breaks.</summary>
     public static void Validate(object value, List<ErrorIssue> issues) => Visit(value, [], issues, 0);
 
-    private static void Visit(object value, List<string> path, List<ErrorIssue> issues, int depth)
+    private static void Visit(object value, List<object> path, List<ErrorIssue> issues, int depth)
     {
         if (depth > MaxDepth)
         {
@@ -38,6 +38,12 @@ internal static class SpecValidator
         var members = Members.GetOrAdd(type, Describe);
         var results = new List<ValidationResult>();
         Validator.TryValidateObject(value, new ValidationContext(value), results, validateAllProperties: true);
+
+        // `function` is required of function tools only: a custom (or newer) kind of tool has its own members instead.
+        if (value is ChatCompletionTool { IsFunction: false } or ChatCompletionToolCall { IsFunction: false })
+        {
+            results.RemoveAll(r => r.MemberNames.Contains("Function"));
+        }
         foreach (var result in results)
         {
             var names = result.MemberNames.Any() ? result.MemberNames : [string.Empty];
@@ -72,7 +78,7 @@ internal static class SpecValidator
                 {
                     if (item is not null && IsDto(item.GetType()))
                     {
-                        Visit(item, [.. path, member.JsonName, i.ToString(System.Globalization.CultureInfo.InvariantCulture)], issues, depth + 1);
+                        Visit(item, [.. path, member.JsonName, i], issues, depth + 1);
                     }
 
                     i++;
