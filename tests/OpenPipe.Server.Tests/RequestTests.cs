@@ -197,7 +197,7 @@ public sealed class RequestTests(Mapping mapping)
     {
         // Arrange
         var request = Post(Valid);
-        request.Headers.Add("op-tags", """{"prompt_id":"p1","attempt":2,"final":true}""");
+        request.Headers.Add("op-tags", """{"prompt_id":"p1","attempt":"2","final":"true"}""");
         request.Headers.Add("op-log-request", "true");
         request.Headers.Add("op-cache", "readOnly");
         request.Headers.Add("op-criteria", """["criterion-1@v1","tone@v2"]""");
@@ -228,6 +228,9 @@ public sealed class RequestTests(Mapping mapping)
     [TestCase("op-tags", "[\"a\"]")]
     [TestCase("op-tags", "{\"prompt_id\": {\"nested\": 1}}")]
     [TestCase("op-tags", "{\"a\":\"b\"} trailing")]
+    [TestCase("op-tags", "{\"attempt\": 2}")]
+    [TestCase("op-tags", "{\"final\": true}")]
+    [TestCase("op-tags", "{\"a\": null}")]
     [TestCase("op-log-request", "yes")]
     [TestCase("op-cache", "sometimes")]
     [TestCase("op-criteria", "{\"a\":1}")]

@@ -808,10 +808,11 @@ namespace OpenPipe.Client
     {
 
         /// <summary>
-        /// The conversation so far, oldest first.
+        /// The conversation so far, oldest first; at least one message.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("messages", Required = Newtonsoft.Json.Required.Always)]
         [System.ComponentModel.DataAnnotations.Required]
+        [System.ComponentModel.DataAnnotations.MinLength(1)]
         public System.Collections.Generic.IList<ChatCompletionMessage> Messages { get; set; } = new System.Collections.Generic.List<ChatCompletionMessage>();
 
         /// <summary>
@@ -1744,6 +1745,18 @@ namespace OpenPipe.Client
         [Newtonsoft.Json.JsonProperty("usage", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public Usage? Usage { get; set; } = default!;
 
+        /// <summary>
+        /// The processing tier that served the request (OpenAI sends `default`, `auto`, `flex`, `scale`, `priority`; other values are kept as they come).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("service_tier", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? ServiceTier { get; set; } = default!;
+
+        /// <summary>
+        /// The backend configuration that answered, when the provider says.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("system_fingerprint", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? SystemFingerprint { get; set; } = default!;
+
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
         [Newtonsoft.Json.JsonExtensionData]
@@ -1850,6 +1863,60 @@ namespace OpenPipe.Client
         /// </summary>
         [Newtonsoft.Json.JsonProperty("tool_calls", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public System.Collections.Generic.IList<ChatCompletionToolCall>? ToolCalls { get; set; } = default!;
+
+        /// <summary>
+        /// Citations in the answer, e.g. from web search.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("annotations", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.Collections.Generic.IList<Annotation>? Annotations { get; set; } = default!;
+
+        /// <summary>
+        /// The spoken answer, when audio output was asked for.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("audio", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public ResponseAudio? Audio { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// The audio the model spoke (OpenAI's `message.audio`). In a stream, each chunk's `delta.audio` carries a piece: `data` and `transcript` are concatenated.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class ResponseAudio
+    {
+
+        /// <summary>
+        /// The audio answer's id, for referring to it in a later assistant message.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("id", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? Id { get; set; } = default!;
+
+        /// <summary>
+        /// The audio bytes, base64-encoded, in the requested format.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("data", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? Data { get; set; } = default!;
+
+        /// <summary>
+        /// When the id stops being usable, in Unix seconds.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("expires_at", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public double? ExpiresAt { get; set; } = default!;
+
+        /// <summary>
+        /// The text of what was spoken.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("transcript", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? Transcript { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
@@ -2342,6 +2409,18 @@ namespace OpenPipe.Client
         public string? SystemFingerprint { get; set; } = default!;
 
         /// <summary>
+        /// The processing tier that serves the request, as in `ChatCompletion`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("service_tier", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? ServiceTier { get; set; } = default!;
+
+        /// <summary>
+        /// Random padding OpenAI adds to each chunk so sizes do not reveal the content; it means nothing and is not merged into the completion.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("obfuscation", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? Obfuscation { get; set; } = default!;
+
+        /// <summary>
         /// The choices this chunk continues; empty in a usage-only last chunk.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("choices", Required = Newtonsoft.Json.Required.Always)]
@@ -2447,6 +2526,18 @@ namespace OpenPipe.Client
         /// </summary>
         [Newtonsoft.Json.JsonProperty("tool_calls", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public System.Collections.Generic.IList<ChatCompletionChunkToolCall>? ToolCalls { get; set; } = default!;
+
+        /// <summary>
+        /// Citations added by this chunk.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("annotations", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.Collections.Generic.IList<Annotation>? Annotations { get; set; } = default!;
+
+        /// <summary>
+        /// The next piece of the spoken answer.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("audio", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public ResponseAudio? Audio { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
@@ -2576,10 +2667,10 @@ namespace OpenPipe.Client
         public string Message { get; set; } = default!;
 
         /// <summary>
-        /// Where in the body, as property names and array indices, e.g. `["messages", "0", "role"]`.
+        /// Where in the body: property names as strings and array indices as integers, e.g. `["messages", 0, "role"]`.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("path", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public System.Collections.Generic.IList<string>? Path { get; set; } = default!;
+        public System.Collections.Generic.IList<object>? Path { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 

@@ -181,5 +181,5 @@ public static class GatewayApiEndpoints
 
     private static IResult Error(int status, string message, params string[] path) =>
         Results.Text(OpenPipe.Client.OpenPipeJson.Serialize(OpenPipeErrors.Create(status, message,
-            path.Length == 0 ? null : [new OpenPipe.Client.ErrorIssue { Message = message, Path = path.ToList() }])), "application/json", statusCode: status);
+            path.Length == 0 ? null : [new OpenPipe.Client.ErrorIssue { Message = message, Path = path.ToList<object>() }])), "application/json", statusCode: status);
 }

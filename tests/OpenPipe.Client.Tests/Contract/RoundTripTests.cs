@@ -110,7 +110,7 @@ public sealed class RoundTripTests
             Assert.That(choice.CriteriaResults["is-new@v1"].AdditionalProperties["status"], Is.EqualTo("pending"));
             Assert.That(completion.Usage!.CompletionTokensDetails!.ReasoningTokens, Is.EqualTo(10));
             Assert.That(completion.Usage.Criteria!["is-helpful@v1"].TotalTokens, Is.EqualTo(42));
-            Assert.That(completion.AdditionalProperties["system_fingerprint"], Is.EqualTo("fp_unknown_property"));
+            Assert.That(completion.SystemFingerprint, Is.EqualTo("fp_unknown_property"));
         });
     }
 

@@ -70,7 +70,7 @@ public sealed class CompletionTests : WireMockTestBase
             Assert.That(usage.PromptTokensDetails!.CachedTokens, Is.EqualTo(100));
             Assert.That(usage.PromptTokensDetails.AudioTokens, Is.Zero);
             Assert.That(usage.Criteria!["is-helpful@v1"].TotalTokens, Is.EqualTo(42));
-            Assert.That(completion.AdditionalProperties["system_fingerprint"], Is.EqualTo("fp_unknown_property"));
+            Assert.That(completion.SystemFingerprint, Is.EqualTo("fp_unknown_property"));
         });
     }
 

@@ -10,6 +10,7 @@ using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
 using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
 
 namespace OpenPipe.Client;
 
@@ -99,29 +100,44 @@ public class OpenPipeApiException : Exception
             return null;
         }
 
-        ErrorResponse? error;
+        JObject json;
         try
         {
-            error = JsonConvert.DeserializeObject<ErrorResponse>(body, OpenPipeJson.LenientSettings);
+            using var reader = new JsonTextReader(new System.IO.StringReader(body)) { DateParseHandling = DateParseHandling.None, MaxDepth = 128 };
+            json = JObject.Load(reader);
         }
         catch (JsonException)
         {
             return null;
         }
 
-        if (error is null || (string.IsNullOrEmpty(error.Message) && error.Error is null))
+        // OpenAI sends only {"error": {message, code, type}}: OpenPipe's required fields are filled from it.
+        var openAi = json["error"] as JObject;
+        if (json["message"] is not { Type: JTokenType.String } && openAi?["message"] is { Type: JTokenType.String } openAiMessage)
+        {
+            json["message"] = openAiMessage;
+        }
+
+        if (json["code"] is not { Type: JTokenType.String or JTokenType.Integer })
+        {
+            json["code"] = openAi?["code"] is { Type: JTokenType.String or JTokenType.Integer } code ? code
+                : openAi?["type"] is { Type: JTokenType.String } type ? type
+                : string.Empty;
+        }
+
+        if (json["message"] is not { Type: JTokenType.String })
         {
             return null;
         }
 
-        if (string.IsNullOrEmpty(error.Message))
+        ErrorResponse? error;
+        try
         {
-            error.Message = error.Error!.Message;
+            error = json.ToObject<ErrorResponse>(OpenPipeJson.Serializer);
         }
-
-        if (string.IsNullOrEmpty(error.Code))
+        catch (JsonException)
         {
-            error.Code = error.Error?.Code ?? error.Error?.Type ?? string.Empty;
+            return null;
         }
 
         return error;

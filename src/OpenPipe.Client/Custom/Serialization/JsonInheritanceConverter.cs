@@ -12,7 +12,6 @@ using System.Linq;
 using System.Reflection;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
-using Newtonsoft.Json.Serialization;
 
 namespace OpenPipe.Client;
 
@@ -76,59 +75,14 @@ public sealed class JsonInheritanceConverter : JsonConverter
             return;
         }
 
-        var contract = (JsonObjectContract)serializer.ContractResolver.ResolveContract(value.GetType());
-        writer.WriteStartObject();
-        string? key = GetDiscriminatorValue(value.GetType());
-        if (key is not null)
-        {
-            writer.WritePropertyName(discriminator);
-            writer.WriteValue(key);
-        }
-
-        foreach (var property in contract.Properties)
-        {
-            if (property.Ignored || !property.Readable || property.ValueProvider is null
-                || (property.ShouldSerialize is not null && !property.ShouldSerialize(value)))
-            {
-                continue;
-            }
-
-            object? propertyValue = property.ValueProvider.GetValue(value);
-            if (propertyValue is null && (property.NullValueHandling ?? serializer.NullValueHandling) == NullValueHandling.Ignore)
-            {
-                continue;
-            }
-
-            writer.WritePropertyName(property.PropertyName!);
-            if (property.Converter is { CanWrite: true } converter)
-            {
-                converter.WriteJson(writer, propertyValue, serializer);
-            }
-            else
-            {
-                serializer.Serialize(writer, propertyValue);
-            }
-        }
-
-        if (contract.ExtensionDataGetter?.Invoke(value) is { } extensionData)
-        {
-            foreach (KeyValuePair<object, object> pair in extensionData)
-            {
-                string propertyName = pair.Key?.ToString() ?? string.Empty;
-                if (key is not null && propertyName == discriminator)
-                {
-                    continue;
-                }
-
-                writer.WritePropertyName(propertyName);
-                serializer.Serialize(writer, pair.Value);
-            }
-        }
-
-        writer.WriteEndObject();
+        JsonObjectIO.WriteObject(writer, value, serializer, discriminator, GetDiscriminatorValue(value.GetType()));
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Errors inside the object keep the full path of the outer reader (<c>messages[0].role</c>),
+    /// a wrong shape is a <see cref="JsonSerializationException"/>, and a null array item is one too.
+    /// </remarks>
     public override object? ReadJson(JsonReader reader, Type objectType, object? existingValue, JsonSerializer serializer)
     {
         ArgumentNullException.ThrowIfNull(reader);
@@ -136,15 +90,11 @@ public sealed class JsonInheritanceConverter : JsonConverter
         ArgumentNullException.ThrowIfNull(serializer);
         if (reader.TokenType == JsonToken.Null)
         {
+            JsonObjectIO.RejectNullArrayItem(reader, $"a {objectType.Name}");
             return null;
         }
 
-        if (reader.TokenType != JsonToken.StartObject)
-        {
-            throw new JsonSerializationException($"Expected an object for {objectType.Name}, not {reader.TokenType} (path '{reader.Path}').");
-        }
-
-        var json = JObject.Load(reader);
+        var (json, path) = JsonObjectIO.LoadObject(reader, $"a {objectType.Name}");
         Type target = objectType;
         if (json.TryGetValue(discriminator, out JToken? token) && token.Type == JTokenType.String
             && Subtypes(objectType).TryGetValue((string)token!, out Type? subtype) && objectType.IsAssignableFrom(subtype))
@@ -155,7 +105,7 @@ public sealed class JsonInheritanceConverter : JsonConverter
 
         object instance = Activator.CreateInstance(target)
             ?? throw new JsonSerializationException($"Could not create {target.Name}.");
-        using JsonReader inner = json.CreateReader();
+        using JsonReader inner = JsonObjectIO.ReaderAt(json, path);
         serializer.Populate(inner, instance);
         return instance;
     }

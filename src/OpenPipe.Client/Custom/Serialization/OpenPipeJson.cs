@@ -1,6 +1,8 @@
-// Adds: the serializer settings every part of the kit shares (the generated client through its
-// UpdateJsonSerializerSettings hook, the server's MVC formatters, the streaming reader), so the
-// client and the server read and write the same wire.
+// Adds: the one serializer settings instance every part of the kit shares (the generated client,
+// the server's formatters and stream writer, the streaming reader, error bodies), so the client and
+// the server read and write the same wire. Newtonsoft's metadata keys ($type, $id, $ref) are plain
+// data here (JSON Schemas use them), and a property that is required but nullable is always
+// written, null included.
 
 using System;
 using System.Globalization;
@@ -21,11 +23,8 @@ public static class OpenPipeJson
     /// <summary>The settings the client and server use; do not modify.</summary>
     public static JsonSerializerSettings Settings { get; } = Configure(new JsonSerializerSettings());
 
-    /// <summary>Like <see cref="Settings"/>, but required properties may be missing (for error bodies).</summary>
-    internal static JsonSerializerSettings LenientSettings { get; } = Configure(new JsonSerializerSettings
-    {
-        ContractResolver = new LenientContractResolver(),
-    });
+    /// <summary>A serializer over <see cref="Settings"/>, for reading and writing JSON trees (thread-safe once created).</summary>
+    internal static JsonSerializer Serializer { get; } = JsonSerializer.Create(Settings);
 
     /// <summary>Applies the wire format's settings to <paramref name="settings"/>.</summary>
     /// <param name="settings">The settings to change.</param>
@@ -37,6 +36,9 @@ public static class OpenPipeJson
         settings.DateParseHandling = DateParseHandling.None;
         settings.FloatParseHandling = FloatParseHandling.Double;
         settings.MissingMemberHandling = MissingMemberHandling.Ignore;
+        settings.MetadataPropertyHandling = MetadataPropertyHandling.Ignore;
+        settings.TypeNameHandling = TypeNameHandling.None;
+        settings.PreserveReferencesHandling = PreserveReferencesHandling.None;
         settings.Formatting = Formatting.None;
         settings.Culture = CultureInfo.InvariantCulture;
         settings.MaxDepth = 128;
@@ -121,8 +123,20 @@ public static class OpenPipeJson
     /// Reads extension data without creating it: the generated <c>AdditionalProperties</c> getter
     /// makes an empty dictionary on first access, which writing would otherwise do for every object.
     /// </summary>
-    private class OpenPipeContractResolver : DefaultContractResolver
+    private sealed class OpenPipeContractResolver : DefaultContractResolver
     {
+        /// <summary>A property that is required but nullable (<c>content</c> of a function message) is written even when null.</summary>
+        protected override Newtonsoft.Json.Serialization.JsonProperty CreateProperty(MemberInfo member, MemberSerialization memberSerialization)
+        {
+            var property = base.CreateProperty(member, memberSerialization);
+            if (property.Required == Required.AllowNull)
+            {
+                property.NullValueHandling = NullValueHandling.Include;
+            }
+
+            return property;
+        }
+
         protected override JsonObjectContract CreateObjectContract(Type objectType)
         {
             var contract = base.CreateObjectContract(objectType);
@@ -153,16 +167,6 @@ public static class OpenPipeJson
             var target = Expression.Parameter(typeof(object));
             var body = Expression.Convert(Expression.Field(Expression.Convert(target, field.DeclaringType!), field), typeof(object));
             return Expression.Lambda<Func<object, object?>>(body, target).Compile();
-        }
-    }
-
-    private sealed class LenientContractResolver : OpenPipeContractResolver
-    {
-        protected override Newtonsoft.Json.Serialization.JsonProperty CreateProperty(MemberInfo member, MemberSerialization memberSerialization)
-        {
-            var property = base.CreateProperty(member, memberSerialization);
-            property.Required = Required.Default;
-            return property;
         }
     }
 }

@@ -63,14 +63,22 @@ public sealed class ChatMessageContent
 /// <summary>Reads and writes <see cref="ChatMessageContent"/> in both wire forms.</summary>
 internal sealed class ChatMessageContentConverter : JsonConverter<ChatMessageContent>
 {
-    public override ChatMessageContent? ReadJson(JsonReader reader, Type objectType, ChatMessageContent? existingValue, bool hasExistingValue, JsonSerializer serializer) =>
-        reader.TokenType switch
+    public override ChatMessageContent? ReadJson(JsonReader reader, Type objectType, ChatMessageContent? existingValue, bool hasExistingValue, JsonSerializer serializer)
+    {
+        switch (reader.TokenType)
         {
-            JsonToken.Null => null,
-            JsonToken.String => new ChatMessageContent((string)reader.Value!),
-            JsonToken.StartArray => new ChatMessageContent(serializer.Deserialize<List<ChatMessageContentPart>>(reader) ?? []),
-            _ => throw new JsonSerializationException($"Message content must be a string or an array of parts, not {reader.TokenType} (path '{reader.Path}')."),
-        };
+            case JsonToken.Null:
+                return null;
+            case JsonToken.String:
+                return new ChatMessageContent((string)reader.Value!);
+            case JsonToken.StartArray:
+                // A part that failed to read (its error recorded by the caller's handler) is left out, never kept as null.
+                var parts = serializer.Deserialize<List<ChatMessageContentPart?>>(reader) ?? [];
+                return new ChatMessageContent(parts.Where(p => p is not null)!);
+            default:
+                throw new JsonSerializationException($"Message content at '{reader.Path}' must be a string or an array of parts, not {reader.TokenType}.");
+        }
+    }
 
     public override void WriteJson(JsonWriter writer, ChatMessageContent? value, JsonSerializer serializer)
     {

@@ -43,13 +43,23 @@ public sealed class ModeOrObjectConverter<TSelf, TObject> : JsonConverter<TSelf>
     {
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentNullException.ThrowIfNull(serializer);
-        return reader.TokenType switch
+        switch (reader.TokenType)
         {
-            JsonToken.Null => null,
-            JsonToken.String => TSelf.FromMode((string)reader.Value!),
-            JsonToken.StartObject => TSelf.FromObject(serializer.Deserialize<TObject>(reader)!),
-            _ => throw new JsonSerializationException($"Expected a string or an object for {typeof(TSelf).Name}, not {reader.TokenType} (path '{reader.Path}')."),
-        };
+            case JsonToken.Null:
+                return null;
+            case JsonToken.String:
+                return TSelf.FromMode((string)reader.Value!);
+            case JsonToken.StartObject:
+                // Read from a buffered copy, so an error inside it that a caller's handler records
+                // (the server's issues) leaves the outer reader where it was; null then, the issue already named.
+                var (json, path) = JsonObjectIO.LoadObject(reader, typeof(TObject).Name);
+                using (JsonReader inner = JsonObjectIO.ReaderAt(json, path))
+                {
+                    return serializer.Deserialize<TObject>(inner) is { } value ? TSelf.FromObject(value) : null;
+                }
+            default:
+                throw new JsonSerializationException($"Expected a string or an object for {typeof(TSelf).Name} at '{reader.Path}', not {reader.TokenType}.");
+        }
     }
 
     /// <inheritdoc />

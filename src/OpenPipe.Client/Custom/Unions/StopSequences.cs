@@ -55,14 +55,32 @@ public sealed class StopSequences
 /// <summary>Reads and writes <see cref="StopSequences"/> in both wire forms.</summary>
 internal sealed class StopSequencesConverter : JsonConverter<StopSequences>
 {
-    public override StopSequences? ReadJson(JsonReader reader, Type objectType, StopSequences? existingValue, bool hasExistingValue, JsonSerializer serializer) =>
-        reader.TokenType switch
+    public override StopSequences? ReadJson(JsonReader reader, Type objectType, StopSequences? existingValue, bool hasExistingValue, JsonSerializer serializer)
+    {
+        string path = reader.Path;
+        switch (reader.TokenType)
         {
-            JsonToken.Null => null,
-            JsonToken.String => StopSequences.Single((string)reader.Value!),
-            JsonToken.StartArray => StopSequences.Many(serializer.Deserialize<List<string>>(reader) ?? []),
-            _ => throw new JsonSerializationException($"stop must be a string or an array of strings, not {reader.TokenType} (path '{reader.Path}')."),
-        };
+            case JsonToken.Null:
+                return null;
+            case JsonToken.String:
+                return StopSequences.Single((string)reader.Value!);
+            case JsonToken.StartArray:
+                var values = new List<string>();
+                while (reader.Read() && reader.TokenType != JsonToken.EndArray)
+                {
+                    if (reader.TokenType != JsonToken.String)
+                    {
+                        throw new JsonSerializationException($"stop at '{reader.Path}' must be a string, not {reader.TokenType}.");
+                    }
+
+                    values.Add((string)reader.Value!);
+                }
+
+                return StopSequences.Many(values);
+            default:
+                throw new JsonSerializationException($"stop at '{path}' must be a string or an array of strings, not {reader.TokenType}.");
+        }
+    }
 
     public override void WriteJson(JsonWriter writer, StopSequences? value, JsonSerializer serializer)
     {

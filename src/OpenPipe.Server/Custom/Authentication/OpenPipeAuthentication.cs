@@ -144,10 +144,16 @@ public sealed class OpenPipeBearerHandler : AuthenticationHandler<OpenPipeBearer
             return AuthenticateResult.Fail("The Authorization header must be 'Bearer <key>'.");
         }
 
-        string key = header[Prefix.Length..].Trim();
+        // The key is compared exactly: whitespace around it is not forgiven (HTTP already drops it at the end of the header).
+        string key = header[Prefix.Length..];
         if (key.Length == 0)
         {
             return AuthenticateResult.Fail("The bearer token is empty.");
+        }
+
+        if (char.IsWhiteSpace(key[0]) || char.IsWhiteSpace(key[^1]))
+        {
+            return AuthenticateResult.Fail("The bearer token has whitespace around it.");
         }
 
         var caller = await validator.ValidateAsync(key, Context.RequestAborted).ConfigureAwait(false);

@@ -39,8 +39,12 @@ namespace Microsoft.Extensions.DependencyInjection
 
             options
                 .Validate(o => o.MaxRequestBodyBytes > 0, "OpenPipe:Server:MaxRequestBodyBytes must be positive.")
+                .Validate(o => o.MaxWorkBytes > 0, "OpenPipe:Server:MaxWorkBytes must be positive.")
+                .Validate(o => o.StreamWriteTimeout > TimeSpan.Zero, "OpenPipe:Server:StreamWriteTimeout must be positive.")
                 .ValidateOnStart();
 
+            // Content-Encoding (gzip, br, deflate) of request bodies, decoded by the kit's reader on its own routes only.
+            services.AddRequestDecompression();
             services.TryAddSingleton<IOpenPipeKeyValidator, ConfiguredKeyValidator>();
             services.AddAuthentication()
                 .AddScheme<OpenPipeBearerOptions, OpenPipeBearerHandler>(OpenPipeDefaults.AuthenticationScheme, null);

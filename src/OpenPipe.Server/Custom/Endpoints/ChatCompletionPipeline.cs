@@ -60,8 +60,8 @@ internal static class ChatCompletionPipeline
             return (null, new OpenPipeJsonResult(headerError!, StatusCodes.Status400BadRequest));
         }
 
-        long limit = http.RequestServices.GetRequiredService<IOptions<OpenPipeServerOptions>>().Value.MaxRequestBodyBytes;
-        var read = await ChatCompletionRequestReader.ReadAsync(http.Request, limit, http.RequestAborted).ConfigureAwait(false);
+        var options = http.RequestServices.GetRequiredService<IOptions<OpenPipeServerOptions>>().Value;
+        var read = await ChatCompletionRequestReader.ReadAsync(http.Request, options, http.RequestAborted).ConfigureAwait(false);
         if (read.Error is not null)
         {
             return (null, new OpenPipeJsonResult(read.Error, read.Status));

@@ -110,17 +110,61 @@ public static partial class OpenPipeErrors
         _ => "invalid_request_error",
     };
 
-    /// <summary>"body.messages[0].role" becomes ["messages", "0", "role"]; a missing required property is named from the message.</summary>
-    internal static IList<string> PathOf(string key, string message)
+    /// <summary>
+    /// "body.messages[0].role" becomes ["messages", 0, "role"]: property names as strings, array
+    /// indices as integers (Newtonsoft's ['quoted.name'] segments included); a missing required
+    /// property is named from the message.
+    /// </summary>
+    internal static IList<object> PathOf(string key, string message)
     {
-        var parts = key.Replace("[", ".", StringComparison.Ordinal).Replace("]", string.Empty, StringComparison.Ordinal)
-            .Split('.', StringSplitOptions.RemoveEmptyEntries).ToList();
+        var parts = new List<object>();
+        var name = new System.Text.StringBuilder();
+        void EndName()
+        {
+            if (name.Length > 0)
+            {
+                parts.Add(name.ToString());
+                name.Clear();
+            }
+        }
+
+        for (int i = 0; i < key.Length; i++)
+        {
+            char c = key[i];
+            if (c == '.')
+            {
+                EndName();
+            }
+            else if (c == '[' && i + 1 < key.Length && key[i + 1] == '\'')
+            {
+                EndName();
+                int end = key.IndexOf("']", i + 2, StringComparison.Ordinal);
+                end = end < 0 ? key.Length : end;
+                parts.Add(key[(i + 2)..end]);
+                i = Math.Min(key.Length, end + 1);
+            }
+            else if (c == '[')
+            {
+                EndName();
+                int end = key.IndexOf(']', i + 1);
+                end = end < 0 ? key.Length : end;
+                string inside = key[(i + 1)..end];
+                parts.Add(int.TryParse(inside, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int index) ? index : inside);
+                i = end;
+            }
+            else
+            {
+                name.Append(c);
+            }
+        }
+
+        EndName();
         if (parts.Count > 0 && parts[0] is "body" or "$")
         {
             parts.RemoveAt(0);
         }
 
-        if (RequiredProperty().Match(message) is { Success: true } match && (parts.Count == 0 || parts[^1] != match.Groups[1].Value))
+        if (RequiredProperty().Match(message) is { Success: true } match && (parts.Count == 0 || !Equals(parts[^1], match.Groups[1].Value)))
         {
             parts.Add(match.Groups[1].Value);
         }

@@ -166,11 +166,8 @@ public sealed class ChatCompletionContext
                 case JTokenType.String:
                     tags[property.Name] = (string)property.Value!;
                     break;
-                case JTokenType.Integer or JTokenType.Float or JTokenType.Boolean:
-                    // OpenPipe stores tags as text; numbers and booleans keep their JSON spelling.
-                    tags[property.Name] = property.Value.ToString(Formatting.None);
-                    break;
                 default:
+                    // Tags are strings, as the spec says: a number or boolean is a client bug to report, not to store as its spelling.
                     issues.Add(Issue(TagsHeader, $"{Expected}; \"{property.Name}\" is {property.Value.Type.ToString().ToLowerInvariant()}."));
                     return null;
             }

@@ -4,7 +4,8 @@
 // `data: [DONE]`. HttpContext.RequestAborted flows into the producer, so a client that leaves
 // stops generation. A producer that throws mid-stream ends the stream with an error event
 // (`data: {"error": {...}}`) instead of a torn connection; the details go to the log only.
-// StartAsync waits for the first chunk before anything is sent, so a failure before it can still
+// Each write has a time limit (OpenPipeServerOptions.StreamWriteTimeout): a client that stops
+// reading is disconnected. StartAsync waits for the first chunk before anything is sent, so a failure before it can still
 // be answered with a real status. Works as an MVC ActionResult and as a minimal-API IResult.
 
 using System;
@@ -101,13 +102,16 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
 
         try
         {
-            await http.Response.Body.FlushAsync(aborted).ConfigureAwait(false);
+            // A client that stops reading is cut after the write time limit instead of holding buffers forever.
+            TimeSpan writeTimeout = http.RequestServices.GetService<Microsoft.Extensions.Options.IOptions<OpenPipeServerOptions>>()?.Value.StreamWriteTimeout ?? TimeSpan.FromSeconds(30);
+            using var body = new StalledReaderGuard(http.Response.Body, http, writeTimeout);
+            await body.FlushAsync(aborted).ConfigureAwait(false);
             var writer = new ChunkWriter();
-            await SseFormatter.WriteAsync(Events(producer(aborted), logger, aborted), http.Response.Body, writer.Format, aborted).ConfigureAwait(false);
+            await SseFormatter.WriteAsync(Events(producer(aborted), logger, aborted), body, writer.Format, aborted).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
-            // The client left; the producer has been told through the same token.
+            // The client left, or stopped reading and was cut; the producer has been told through the same token.
         }
     }
 

@@ -1,5 +1,8 @@
 // Adds: the one place a request body becomes a ChatCompletionRequest, for both mappings: content
-// type (415), size limit (413), Newtonsoft with the wire settings and every read error kept with its
+// type and charset (415), Content-Encoding decoded or refused (415), size limit (413, counted after
+// decoding), failures while reading named (RequestInput), strict UTF-8 and well-formed JSON checked
+// first (depth limit, no duplicate keys, nothing after the object), then Newtonsoft with the wire
+// settings and strict primitives (a string is not a boolean) and every read error kept with its
 // JSON path, then the spec's constraints ([Range], [Required], message roles) checked through the
 // object graph with JSON names, so a bad field is reported as `temperature` or `messages.1.role`.
 
@@ -23,11 +26,22 @@ internal static class ChatCompletionRequestReader
     /// <summary>The request, or the status and body of the error that answers it.</summary>
     internal readonly record struct Result(ChatCompletionRequest? Request, int Status, ErrorResponse? Error);
 
-    public static async Task<Result> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
+    public static async Task<Result> ReadAsync(HttpRequest request, OpenPipeServerOptions options, CancellationToken cancellationToken)
     {
+        long limit = options.MaxRequestBodyBytes;
         if (!IsJson(request.ContentType))
         {
             return Fail(StatusCodes.Status415UnsupportedMediaType, $"Unsupported content type '{request.ContentType}': send application/json.");
+        }
+
+        if (RequestInput.UnsupportedCharset(request.ContentType) is { } charset)
+        {
+            return Fail(StatusCodes.Status415UnsupportedMediaType, charset);
+        }
+
+        if (!RequestInput.TryOpenBody(request, out Stream body, out int encodingStatus, out string encodingError))
+        {
+            return Fail(encodingStatus, encodingError);
         }
 
         if (request.ContentLength > limit)
@@ -57,11 +71,15 @@ internal static class ChatCompletionRequestReader
                 int read;
                 try
                 {
-                    read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                    read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
                 }
                 catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
                 {
                     return Fail(StatusCodes.Status413PayloadTooLarge, $"The request body is over the limit of {limit} bytes.");
+                }
+                catch (Exception e) when (e is not OperationCanceledException && RequestInput.Describe(e, request) is { } failure)
+                {
+                    return Fail(failure.Status, failure.Message);
                 }
 
                 if (read == 0)
@@ -81,10 +99,27 @@ internal static class ChatCompletionRequestReader
                 return Fail(StatusCodes.Status400BadRequest, "The request body is empty: send a JSON chat completion request.");
             }
 
-            return Deserialize(new MemoryStream(buffer, 0, length, writable: false));
+            var bytes = new ReadOnlyMemory<byte>(buffer, 0, length);
+            if (RequestInput.CheckJsonText(bytes) is { } malformed)
+            {
+                return Fail(StatusCodes.Status400BadRequest, malformed.Message, malformed.Path);
+            }
+
+            var result = Deserialize(new MemoryStream(buffer, 0, length, writable: false));
+            if (result.Request is { } parsed && RequestInput.OverWorkLimit(parsed.N, length, options.MaxWorkBytes) is { } tooMuch)
+            {
+                return Fail(StatusCodes.Status400BadRequest, tooMuch, ["n"]);
+            }
+
+            return result;
         }
         finally
         {
+            if (!ReferenceEquals(body, request.Body))
+            {
+                await body.DisposeAsync().ConfigureAwait(false);
+            }
+
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
@@ -93,9 +128,9 @@ internal static class ChatCompletionRequestReader
     {
         var issues = new List<ErrorIssue>();
         ChatCompletionRequest? value;
-        using (var reader = OpenPipeJson.CreateReader(new StreamReader(body)))
+        using (var reader = OpenPipeJson.CreateReader(RequestInput.CreateUtf8Reader(body)))
         {
-            var serializer = JsonSerializer.Create(OpenPipeJson.Settings);
+            var serializer = StrictRequestPrimitives.CreateSerializer();
             serializer.Error += (_, e) =>
             {
                 // Report each failure once, where it happened, and keep reading to find the others.
@@ -134,7 +169,7 @@ internal static class ChatCompletionRequestReader
 
         if (issues.Count > 0)
         {
-            string summary = issues.Count == 1 ? issues[0].Message : $"The request body is invalid ({issues.Count} issues).";
+            string summary = issues.Count == 1 ? issues[0].Message : $"{issues[0].Message} (and {issues.Count - 1} more issue{(issues.Count == 2 ? string.Empty : "s")} in the body)";
             return new Result(null, StatusCodes.Status400BadRequest, OpenPipeErrors.Create(StatusCodes.Status400BadRequest, summary, issues));
         }
 
@@ -146,5 +181,6 @@ internal static class ChatCompletionRequestReader
         && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
 
-    private static Result Fail(int status, string message) => new(null, status, OpenPipeErrors.Create(status, message));
+    private static Result Fail(int status, string message, IList<object>? path = null) =>
+        new(null, status, OpenPipeErrors.Create(status, message, path is null ? null : [new ErrorIssue { Message = message, Path = path }]));
 }

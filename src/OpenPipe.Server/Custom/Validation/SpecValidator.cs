@@ -35,7 +35,7 @@ internal static class SpecValidator
     /// <summary>Adds one issue per constraint <paramref name="value"/> or anything under it breaks.</summary>
     public static void Validate(object value, List<ErrorIssue> issues) => Visit(value, [], issues, 0);
 
-    private static void Visit(object value, List<string> path, List<ErrorIssue> issues, int depth)
+    private static void Visit(object value, List<object> path, List<ErrorIssue> issues, int depth)
     {
         if (depth > MaxDepth)
         {
@@ -111,7 +111,7 @@ internal static class SpecValidator
                 {
                     if (element is not null && IsDto(element.GetType()))
                     {
-                        path.Add(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                        path.Add(i);
                         Visit(element, path, issues, depth + 1);
                         path.RemoveAt(path.Count - 1);
                     }
@@ -128,7 +128,7 @@ internal static class SpecValidator
         }
     }
 
-    private static void Add(List<ErrorIssue> issues, List<string> path, Check check, ValidationAttribute attribute) =>
+    private static void Add(List<ErrorIssue> issues, List<object> path, Check check, ValidationAttribute attribute) =>
         issues.Add(new ErrorIssue
         {
             Message = attribute.FormatErrorMessage(check.Name).Replace(check.Name, check.JsonName, StringComparison.Ordinal),
