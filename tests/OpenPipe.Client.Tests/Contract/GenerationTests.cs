@@ -234,6 +234,34 @@ public sealed class GenerationTests
         }
     }
 
+    [Test]
+    public async Task Build_AfterEditingATemplate_RegeneratesWithTheEditedTemplate()
+    {
+        // Arrange: the NSwag template overrides (nswag.json: templateDirectory) are inputs of the generation.
+        string copy = CopyRepository();
+        string template = Path.Combine(copy, "nswag.templates", "Client.Class.ReadObjectResponse.liquid");
+        File.WriteAllText(template, File.ReadAllText(template).Replace(
+            "public bool ReadResponseAsString { get; set; }",
+            "// edited template\npublic bool ReadResponseAsString { get; set; }",
+            StringComparison.Ordinal));
+
+        try
+        {
+            // Act
+            var build = await Repo.RunAsync("dotnet", "build src/OpenPipe.Client -nodeReuse:false", copy, BuildTimeout);
+
+            // Assert
+            Assert.That(build.ExitCode, Is.Zero, build.Output);
+            Assert.That(build.Output, Does.Contain("regenerating with NSwag"));
+            Assert.That(File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Client/Generated/OpenPipeClient.g.cs")), Does.Contain("// edited template"));
+            Assert.That(File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Client/Generated/.openpipe-spec.sha256")), Does.Contain(" nswag.templates/Client.Class.ReadObjectResponse.liquid"));
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
     /// <summary>A folder of executables named node, npm, npx and java that fail, to put first on PATH.</summary>
     private static string FailingToolsPath()
     {
@@ -261,6 +289,7 @@ public sealed class GenerationTests
         }
 
         CopyTree(Repo.PathOf("openapi"), Path.Combine(copy, "openapi"));
+        CopyTree(Repo.PathOf("nswag.templates"), Path.Combine(copy, "nswag.templates"));
         CopyTree(Repo.PathOf("src"), Path.Combine(copy, "src"));
         return copy;
     }

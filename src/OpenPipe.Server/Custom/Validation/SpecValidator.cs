@@ -45,8 +45,16 @@ internal static class SpecValidator
         var type = value.GetType();
         var plan = Plans.GetOrAdd(type, Describe);
         int before = issues.Count;
+
+        // `function` is required of function tools only: a custom (or newer) kind of tool has its own members instead.
+        bool openTool = value is ChatCompletionTool { IsFunction: false } or ChatCompletionToolCall { IsFunction: false };
         foreach (var check in plan.Checks)
         {
+            if (openTool && check.Name == nameof(ChatCompletionTool.Function))
+            {
+                continue;
+            }
+
             object? member = check.Get(value);
             if (check.Required is { } required && !required.IsValid(member))
             {
