@@ -24,7 +24,7 @@ public static class ClientRatios
             var rows = summary.Reports
                 .Where(r => r.ResultStatistics is not null)
                 .Select(r => (
-                    Scenario: $"{summary.BenchmarksCases.First().Descriptor.Type.Name} {r.BenchmarkCase.Parameters.DisplayInfo} {string.Join(',', r.BenchmarkCase.Descriptor.Categories)}".Trim(),
+                    Scenario: $"{r.BenchmarkCase.Descriptor.Type.Name} {r.BenchmarkCase.Parameters.DisplayInfo} {string.Join(',', r.BenchmarkCase.Descriptor.Categories)}".Trim(),
                     Method: r.BenchmarkCase.Descriptor.WorkloadMethod.Name.Replace("FirstChunk_", string.Empty, StringComparison.Ordinal),
                     Mean: r.ResultStatistics!.Mean,
                     Allocated: (double)r.GcStats.GetBytesAllocatedPerOperation(r.BenchmarkCase).GetValueOrDefault()))
