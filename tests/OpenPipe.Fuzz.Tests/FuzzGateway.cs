@@ -13,6 +13,8 @@ public sealed class FuzzGateway : WebApplicationFactory<Program>
 {
     public const string Key = "fuzz-test-key";
 
+    private static readonly object StartLock = new();
+
     private readonly string databasePath = Path.Combine(Path.GetTempPath(), $"openpipe-fuzz-{Guid.NewGuid():N}.db");
 
     private readonly (string Key, string Value)[] settings;
@@ -21,8 +23,15 @@ public sealed class FuzzGateway : WebApplicationFactory<Program>
     public FuzzGateway(params (string Key, string Value)[] settings)
     {
         this.settings = settings;
-        UseKestrel(0);
-        StartServer();
+
+        // WebApplicationFactory finds the app's host through a process-wide DiagnosticListener: two
+        // factories starting at once (parallel fixtures) can each catch the other's host.
+        lock (StartLock)
+        {
+            UseKestrel(0);
+            StartServer();
+        }
+
         Http = CreateDefaultClient();
         Http.Timeout = TimeSpan.FromSeconds(30);
         Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Key);

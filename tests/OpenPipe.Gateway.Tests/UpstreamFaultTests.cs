@@ -102,9 +102,9 @@ public sealed class UpstreamFaultTests
     }
 
     // Faults after the first chunk: the caller's 200 stream ends with an error event, never with [DONE].
-    [TestCase("stall-mid", 504)]
-    [TestCase("cut", 502)]
-    public async Task Stream_UpstreamBreaksAfterTheFirstChunk_EndsWithAnErrorEventNotDone(string fault, int loggedStatus)
+    [TestCase("stall-mid", 504, "sent nothing for")]
+    [TestCase("cut", 502, "upstream")]
+    public async Task Stream_UpstreamBreaksAfterTheFirstChunk_EndsWithAnErrorEventNotDone(string fault, int loggedStatus, string saying)
     {
         // Arrange
         string text = $"{fault}-{Guid.NewGuid():N}";
@@ -120,6 +120,8 @@ public sealed class UpstreamFaultTests
         Assert.That(events, Has.None.EqualTo("[DONE]"));
         Assert.That((string?)JObject.Parse(events[0])["choices"]![0]!["delta"]!["content"], Is.Not.Empty, "the first chunk was relayed");
         Assert.That(JObject.Parse(events[^1])["error"], Is.Not.Null, "the stream ends with an error event");
+        Assert.That((string?)JObject.Parse(events[^1])["error"]!["message"], Does.Contain(saying).IgnoreCase, "the event says what the upstream did");
+        Assert.That((string?)JObject.Parse(events[^1])["error"]!["type"], Is.EqualTo("server_error"));
         Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(8)));
         var row = (await factory.WaitForRowsAsync(1, text)).Single();
         Assert.That(row["status"], Is.EqualTo((long)loggedStatus));

@@ -251,7 +251,14 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
                     {
                         var mapped = UpstreamErrors.From(e);
                         (status, error) = (mapped?.Status ?? 500, mapped?.Message ?? e.Message);
-                        throw;
+                        if (mapped is null)
+                        {
+                            throw;
+                        }
+
+                        // The caller's stream ends with an error event that says what the upstream did.
+                        var headers = mapped.Headers.ToDictionary(h => h.Key, h => (IEnumerable<string>)[h.Value], StringComparer.OrdinalIgnoreCase);
+                        throw new OpenPipeApiException(mapped.Message, mapped.Status, mapped.Json, headers, e);
                     }
 
                     merged.Append(enumerator.Current);

@@ -64,6 +64,33 @@ public static partial class OpenPipeErrors
         }
     }
 
+    /// <summary>
+    /// The event that ends a stream which failed after it started. An <see cref="OpenPipeApiException"/>
+    /// (an upstream's failure, a handler's own error) keeps its message and code, so the caller learns
+    /// what went wrong (an upstream time-out, a cut connection); anything else is a generic internal
+    /// error whose details stay in the log.
+    /// </summary>
+    /// <param name="exception">What the stream's producer threw.</param>
+    /// <returns>The error event.</returns>
+    public static ChatCompletionStreamError StreamError(Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (exception is OpenPipeApiException api)
+        {
+            int status = api.StatusCode is >= 400 and < 600 ? api.StatusCode : StatusCodes.Status502BadGateway;
+            string message = api.Error?.Message is { Length: > 0 } m ? m : api.Message;
+            return new ChatCompletionStreamError
+            {
+                Error = new OpenAIError { Message = message, Code = api.ErrorCode ?? CodeFor(status), Type = TypeFor(status) },
+            };
+        }
+
+        return new ChatCompletionStreamError
+        {
+            Error = new OpenAIError { Message = "The stream failed: internal error.", Code = CodeFor(500), Type = TypeFor(500) },
+        };
+    }
+
     /// <summary>An <see cref="OpenPipeApiException"/> keeps its status and JSON body; none at all is a 502.</summary>
     private static Task WriteApiExceptionAsync(HttpContext context, OpenPipeApiException e)
     {

@@ -140,8 +140,16 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
                 }
                 catch (Exception e)
                 {
-                    logger.LogError(e, "The chat completion stream failed after it started; ending it with an error event.");
-                    error = OpenPipeJson.Serialize(new ChatCompletionStreamError { Error = new OpenAIError { Message = "The stream failed: internal error.", Code = "INTERNAL_SERVER_ERROR", Type = "server_error" } });
+                    if (e is OpenPipeApiException)
+                    {
+                        logger.LogWarning(e, "The chat completion stream failed after it started ({Message}); ending it with an error event.", e.Message);
+                    }
+                    else
+                    {
+                        logger.LogError(e, "The chat completion stream failed after it started; ending it with an error event.");
+                    }
+
+                    error = OpenPipeJson.Serialize(OpenPipeErrors.StreamError(e));
                     break;
                 }
 
