@@ -55,41 +55,8 @@ public partial class OpenPipeClient
     }
 
     /// <summary>The stream inside one GenAI span: it ends at the last chunk, on a failure, or when the reader stops early.</summary>
-    private async IAsyncEnumerable<ChatCompletionChunk> InstrumentedStreamAsync(ChatCompletionRequest request, OpenPipeRequestOptions? requestOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        using var operation = StartOperation(request, requestOptions, streaming: true);
-        var chunks = StreamAsync(request, requestOptions, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        try
-        {
-            while (true)
-            {
-                ChatCompletionChunk chunk;
-                try
-                {
-                    if (!await chunks.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        break;
-                    }
-
-                    chunk = chunks.Current;
-                }
-                catch (Exception e)
-                {
-                    operation.Fail(e);
-                    throw;
-                }
-
-                operation.Observe(chunk);
-                yield return chunk;
-            }
-
-            operation.CompleteStream();
-        }
-        finally
-        {
-            await chunks.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    private IAsyncEnumerable<ChatCompletionChunk> InstrumentedStreamAsync(ChatCompletionRequest request, OpenPipeRequestOptions? requestOptions, CancellationToken cancellationToken) =>
+        ChatOperation.ObserveStreamAsync(() => StartOperation(request, requestOptions, streaming: true), StreamAsync(request, requestOptions, cancellationToken), cancellationToken);
 
     private async IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, OpenPipeRequestOptions? requestOptions, [EnumeratorCancellation] CancellationToken cancellationToken)
     {

@@ -208,6 +208,49 @@ internal sealed class ChatOperation : IDisposable
     /// <summary>Ends a stream that reached its end.</summary>
     internal void CompleteStream() => End(null);
 
+    /// <summary>
+    /// Passes <paramref name="chunks"/> on inside one operation, started when the enumeration starts:
+    /// each chunk is observed; the operation fails with the stream's exception, completes after its
+    /// last chunk, and is disposed (ended) when the reader stops early.
+    /// </summary>
+    internal static async IAsyncEnumerable<ChatCompletionChunk> ObserveStreamAsync(Func<ChatOperation> start, IAsyncEnumerable<ChatCompletionChunk> chunks, [System.Runtime.CompilerServices.EnumeratorCancellation] System.Threading.CancellationToken cancellationToken = default)
+    {
+        using (ChatOperation operation = start())
+        {
+            var enumerator = chunks.GetAsyncEnumerator(cancellationToken);
+            try
+            {
+                while (true)
+                {
+                    ChatCompletionChunk chunk;
+                    try
+                    {
+                        if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                        {
+                            break;
+                        }
+
+                        chunk = enumerator.Current;
+                    }
+                    catch (Exception e)
+                    {
+                        operation.Fail(e);
+                        throw;
+                    }
+
+                    operation.Observe(chunk);
+                    yield return chunk;
+                }
+
+                operation.CompleteStream();
+            }
+            finally
+            {
+                await enumerator.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
     /// <summary>Ends the operation with a failure.</summary>
     internal void Fail(Exception exception) => End(exception);
 

@@ -40,39 +40,6 @@ internal static class OpenPipeServerTelemetry
     }
 
     /// <summary>Passes the chunks on inside a span that ends after the last one.</summary>
-    internal static async IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, IAsyncEnumerable<ChatCompletionChunk> chunks, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        using var operation = GenAiTelemetry.Server.Start(request, null, streaming: true, OpenPipeTelemetry.CaptureContentFromEnvironment);
-        var enumerator = chunks.GetAsyncEnumerator(cancellationToken);
-        try
-        {
-            while (true)
-            {
-                ChatCompletionChunk chunk;
-                try
-                {
-                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        break;
-                    }
-
-                    chunk = enumerator.Current;
-                }
-                catch (Exception e)
-                {
-                    operation.Fail(e);
-                    throw;
-                }
-
-                operation.Observe(chunk);
-                yield return chunk;
-            }
-
-            operation.CompleteStream();
-        }
-        finally
-        {
-            await enumerator.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    internal static IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, IAsyncEnumerable<ChatCompletionChunk> chunks, CancellationToken cancellationToken = default) =>
+        ChatOperation.ObserveStreamAsync(() => GenAiTelemetry.Server.Start(request, null, streaming: true, OpenPipeTelemetry.CaptureContentFromEnvironment), chunks, cancellationToken);
 }
