@@ -1,7 +1,8 @@
 // Adds: what reading a request body needs beyond JSON: the Content-Encoding decoded with the
-// framework's request decompression provider (gzip, br, deflate; another encoding is a 415), a
-// strict UTF-8 text reader (invalid bytes are a 400, never replaced or a 500; a UTF-8 BOM is
-// skipped, no other is honoured), charsets other than UTF-8 refused (415), and the meaning of each
+// framework's request decompression provider (gzip, br, deflate; another encoding is a 415), the
+// bytes checked as UTF-8 and well-formed JSON before binding (invalid bytes are a 400, never
+// replaced or a 500; a UTF-8 BOM is skipped, no other is honoured), charsets other than UTF-8
+// refused (415), and the meaning of each
 // failure while reading (a broken chunked body, a timeout, invalid UTF-8, bad compressed data,
 // JSON nested too deep) as a 4xx with a message that names it.
 
@@ -22,8 +23,6 @@ namespace OpenPipe.Server;
 internal static class RequestInput
 {
     private const string ContentEncodingKey = "OpenPipe.ContentEncoding";
-
-    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>The body to read, decoded when it has a Content-Encoding; false with the error when it cannot be.</summary>
     /// <param name="request">The request.</param>
@@ -69,20 +68,6 @@ internal static class RequestInput
         return charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)
             ? null
             : $"Unsupported charset '{charset}': JSON bodies must be UTF-8.";
-    }
-
-    /// <summary>A reader of <paramref name="body"/> as strict UTF-8 (a leading UTF-8 BOM is skipped).</summary>
-    /// <param name="body">The bytes.</param>
-    /// <returns>The reader.</returns>
-    public static StreamReader CreateUtf8Reader(Stream body)
-    {
-        var reader = new StreamReader(body, StrictUtf8, detectEncodingFromByteOrderMarks: false, bufferSize: 4096, leaveOpen: false);
-        if (reader.Peek() == '\uFEFF')
-        {
-            reader.Read();
-        }
-
-        return reader;
     }
 
     /// <summary>

@@ -124,27 +124,51 @@ internal static class ChatCompletionRequestReader
         }
     }
 
+    /// <summary>One strict serializer for every request (creating one copies every setting); its error handler reports into <see cref="collecting"/>.</summary>
+    private static readonly JsonSerializer Strict = CreateStrictSerializer();
+
+    /// <summary>The issues of the body this thread is reading: Newtonsoft reads synchronously, so the handler runs on the reading thread.</summary>
+    [ThreadStatic]
+    private static List<ErrorIssue>? collecting;
+
+    private static JsonSerializer CreateStrictSerializer()
+    {
+        var serializer = StrictRequestPrimitives.CreateSerializer();
+        serializer.Error += (_, e) =>
+        {
+            if (collecting is not { } issues)
+            {
+                return;
+            }
+
+            // Report each failure once, where it happened, and keep reading to find the others.
+            if (ReferenceEquals(e.CurrentObject, e.ErrorContext.OriginalObject))
+            {
+                // One object's missing required members come as one exception: one issue each.
+                var messages = e.ErrorContext.Error is RequiredMembersException missing ? missing.Problems : [e.ErrorContext.Error.Message];
+                foreach (string message in messages)
+                {
+                    issues.Add(new ErrorIssue { Message = message, Path = OpenPipeErrors.PathOf(e.ErrorContext.Path ?? string.Empty, message) });
+                }
+            }
+
+            e.ErrorContext.Handled = true;
+        };
+        return serializer;
+    }
+
     private static Result Deserialize(Stream body)
     {
         var issues = new List<ErrorIssue>();
         ChatCompletionRequest? value;
-        using (var reader = OpenPipeJson.CreateReader(RequestInput.CreateUtf8Reader(body)))
-        {
-            var serializer = StrictRequestPrimitives.CreateSerializer();
-            serializer.Error += (_, e) =>
-            {
-                // Report each failure once, where it happened, and keep reading to find the others.
-                if (ReferenceEquals(e.CurrentObject, e.ErrorContext.OriginalObject))
-                {
-                    string message = e.ErrorContext.Error.Message;
-                    issues.Add(new ErrorIssue { Message = message, Path = OpenPipeErrors.PathOf(e.ErrorContext.Path ?? string.Empty, message) });
-                }
 
-                e.ErrorContext.Handled = true;
-            };
+        // The bytes were checked as UTF-8 already (CheckJsonText), so the pooled decoder never meets an invalid byte.
+        using (var reader = OpenPipeJson.CreateReader(new PooledUtf8Reader(body)))
+        {
+            collecting = issues;
             try
             {
-                value = serializer.Deserialize<ChatCompletionRequest>(reader);
+                value = Strict.Deserialize<ChatCompletionRequest>(reader);
                 if (issues.Count == 0 && reader.Read())
                 {
                     issues.Add(new ErrorIssue { Message = "The request body has content after the JSON object.", Path = [] });
@@ -154,6 +178,10 @@ internal static class ChatCompletionRequestReader
             {
                 issues.Add(new ErrorIssue { Message = e.Message, Path = [] });
                 value = null;
+            }
+            finally
+            {
+                collecting = null;
             }
         }
 
