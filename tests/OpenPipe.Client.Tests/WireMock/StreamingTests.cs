@@ -37,6 +37,27 @@ public sealed class StreamingTests : WireMockTestBase
     }
 
     [Test]
+    public async Task CreateChatCompletionStreamingAsync_MultiByteTextAndAnEventLargerThanTheOthers_ReadsEachEventWhole()
+    {
+        // Arrange: two-, three- and four-byte UTF-8, and one 8 KB event between short ones (the decode buffer grows, then is reused).
+        Server.Stub("stream.json", ("TRANSCRIPT", "unicode-sizes.sse"));
+        var client = CreateClient();
+
+        // Act
+        var chunks = new List<ChatCompletionChunk>();
+        await foreach (var chunk in client.CreateChatCompletionStreamingAsync(Hello()))
+        {
+            chunks.Add(chunk);
+        }
+
+        // Assert
+        string text = string.Concat(chunks.SelectMany(c => c.Choices).Select(c => c.Delta.Content));
+        Assert.That(chunks, Has.Count.EqualTo(7));
+        Assert.That(text, Is.EqualTo("Grüße, 世界 " + string.Concat(Enumerable.Repeat("\U0001F642", 2000)) + " ok"));
+        Assert.That(chunks[3].Choices[0].Delta.Content, Has.Length.EqualTo(4000));
+    }
+
+    [Test]
     public async Task CreateChatCompletionStreamingAsync_Request_SendsStreamTrueWithoutChangingTheCallersRequest()
     {
         // Arrange: the stub only answers bodies with "stream": true.

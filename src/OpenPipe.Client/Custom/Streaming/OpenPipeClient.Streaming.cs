@@ -68,46 +68,46 @@ public partial class OpenPipeClient
             throw await OpenPipeApiException.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
         }
 
-        // The client's one serializer: creating one per chunk (as JsonConvert does), or per stream, copies every setting.
-        var serializer = Serializer;
+        // Each event is parsed where SseParser hands it over, from its UTF-8 bytes: no string per event.
+        var events = new ChunkEvents(response, Serializer);
         using Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        IAsyncEnumerator<SseItem<string>> events = SseParser.Create(body).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        IAsyncEnumerator<SseItem<ChatCompletionChunk?>> items = SseParser.Create(body, events.Parse).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
         {
             while (true)
             {
-                SseItem<string> item;
+                ChatCompletionChunk? chunk;
                 try
                 {
-                    if (!await events.MoveNextAsync().ConfigureAwait(false))
+                    if (!await items.MoveNextAsync().ConfigureAwait(false))
                     {
                         yield break;
                     }
 
-                    item = events.Current;
+                    chunk = items.Current.Data;
                 }
                 catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
                 {
                     throw new OpenPipeApiException($"The stream broke before it ended: {e.Message}", (int)response.StatusCode, null, OpenPipeApiException.HeadersOf(response), e);
                 }
 
-                string data = item.Data;
-                if (data.Length == 0)
+                if (chunk is null)
                 {
                     continue;
                 }
 
-                if (data.AsSpan().Trim().SequenceEqual(ChatCompletionStream.Done))
+                if (ReferenceEquals(chunk, ChunkEvents.Done))
                 {
                     yield break;
                 }
 
-                yield return ReadChunk(data, response, serializer);
+                yield return chunk;
             }
         }
         finally
         {
-            await events.DisposeAsync().ConfigureAwait(false);
+            await items.DisposeAsync().ConfigureAwait(false);
+            events.Dispose();
         }
     }
 
@@ -169,10 +169,59 @@ public partial class OpenPipeClient
         }
     }
 
+    /// <summary>
+    /// Turns each event's UTF-8 data into a chunk while the parser holds it: the bytes are decoded
+    /// into one pooled char buffer that a reused reader serves to Newtonsoft. Empty data is null,
+    /// <c>[DONE]</c> is <see cref="Done"/>, an error event throws <see cref="OpenPipeApiException"/>.
+    /// </summary>
+    private sealed class ChunkEvents(HttpResponseMessage response, JsonSerializer serializer) : IDisposable
+    {
+        /// <summary>Stands for <c>data: [DONE]</c>; compared by reference.</summary>
+        public static readonly ChatCompletionChunk Done = new();
+
+        private static readonly byte[] ErrorKey = "\"error\""u8.ToArray();
+
+        private readonly CharBufferReader text = new();
+
+        public ChatCompletionChunk? Parse(string eventType, ReadOnlySpan<byte> data)
+        {
+            data = data.Trim(" \t\r\n"u8);
+            if (data.IsEmpty)
+            {
+                return null;
+            }
+
+            if (data.SequenceEqual("[DONE]"u8))
+            {
+                return Done;
+            }
+
+            if (data.IndexOf(ErrorKey) >= 0)
+            {
+                // Rare: worth a string, for the error body and the check below.
+                return ReadChunk(Encoding.UTF8.GetString(data), response, serializer);
+            }
+
+            text.Load(data);
+            try
+            {
+                using var reader = OpenPipeJson.CreateReader(text);
+                reader.CloseInput = false;
+                return serializer.Deserialize<ChatCompletionChunk>(reader)
+                    ?? throw new JsonSerializationException("The event's data was null.");
+            }
+            catch (JsonException e)
+            {
+                throw new OpenPipeApiException($"A stream event could not be read as a chat.completion.chunk: {e.Message}", (int)response.StatusCode, Encoding.UTF8.GetString(data), OpenPipeApiException.HeadersOf(response), e);
+            }
+        }
+
+        public void Dispose() => text.Dispose();
+    }
+
     private static ChatCompletionChunk ReadChunk(string data, HttpResponseMessage response, JsonSerializer serializer)
     {
-        if (data.Contains("\"error\"", StringComparison.Ordinal) && OpenPipeApiException.ParseError(data) is { } error
-            && JObject.Parse(data).Property("choices") is null)
+        if (OpenPipeApiException.ParseError(data) is { } error && JObject.Parse(data).Property("choices") is null)
         {
             int status = error.AdditionalProperties.TryGetValue("status", out var s) && s is long l ? (int)l : (int)response.StatusCode;
             throw new OpenPipeApiException("The stream sent an error event.", status, data, OpenPipeApiException.HeadersOf(response), error, null);
