@@ -58,7 +58,6 @@ public sealed partial class OpenPipeResilienceHandler : DelegatingHandler
         bool streaming = request.Options.TryGetValue(StreamingOption, out bool s) && s;
         long started = Stopwatch.GetTimestamp();
         int attempts = 0;
-        string path = request.RequestUri?.AbsolutePath ?? string.Empty;
         HttpResponseMessage response;
         try
         {
@@ -87,21 +86,25 @@ public sealed partial class OpenPipeResilienceHandler : DelegatingHandler
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            LogCancelled(logger, request.Method.Method, path, attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogCancelled(logger, request.Method.Method, PathOf(request), attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             throw;
         }
         catch (TimeoutRejectedException e)
         {
-            LogFailed(logger, request.Method.Method, path, attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds, "timeout");
+            LogFailed(logger, request.Method.Method, PathOf(request), attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds, "timeout");
             throw new OpenPipeApiException($"No response within the network time-out of {e.Timeout.TotalSeconds:0.###} s (after retries).", 0, null, null, e);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
-            LogFailed(logger, request.Method.Method, path, attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds, e.GetType().Name);
+            LogFailed(logger, request.Method.Method, PathOf(request), attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds, e.GetType().Name);
             throw new OpenPipeApiException($"The request failed before a complete response arrived (after retries): {e.Message}", 0, null, null, e);
         }
 
-        LogResponse(logger, request.Method.Method, path, (int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds, attempts);
+        if (logger.IsEnabled(LogLevel.Information))
+        {
+            LogResponse(logger, request.Method.Method, PathOf(request), (int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds, attempts);
+        }
+
         if (!response.IsSuccessStatusCode)
         {
             using (response)
@@ -112,6 +115,9 @@ public sealed partial class OpenPipeResilienceHandler : DelegatingHandler
 
         return response;
     }
+
+    /// <summary>The path logged (never the query); made only when a line is written.</summary>
+    private static string PathOf(HttpRequestMessage request) => request.RequestUri?.AbsolutePath ?? string.Empty;
 
     private static ResiliencePipeline<HttpResponseMessage> BuildPipeline(OpenPipeClientOptions options, ILogger logger)
     {

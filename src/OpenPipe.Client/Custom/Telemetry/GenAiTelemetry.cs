@@ -32,7 +32,8 @@ public static class OpenPipeTelemetry
     /// </summary>
     public const string CaptureContentEnvironmentVariable = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
 
-    internal static bool CaptureContentFromEnvironment =>
+    /// <summary>Read once, at first use, as OpenTelemetry reads its environment (not per request: a lookup takes a lock).</summary>
+    internal static bool CaptureContentFromEnvironment { get; } =
         string.Equals(Environment.GetEnvironmentVariable(CaptureContentEnvironmentVariable), "true", StringComparison.OrdinalIgnoreCase);
 }
 
@@ -93,8 +94,11 @@ internal sealed class ChatOperation : IDisposable
     private readonly GenAiTelemetry telemetry;
     private readonly long started = Stopwatch.GetTimestamp();
     private readonly bool captureContent;
+
+    /// <summary>Whether anything listens (a span is recorded or an instrument is enabled); when not, the operation does nothing.</summary>
+    private readonly bool observed;
     private readonly TagList tags;
-    private readonly SortedDictionary<int, string> finishReasons = [];
+    private SortedDictionary<int, string>? finishReasons;
     private string? responseId;
     private string? responseModel;
     private Usage? usage;
@@ -106,6 +110,15 @@ internal sealed class ChatOperation : IDisposable
         this.telemetry = telemetry;
         this.captureContent = captureContent;
         string model = request.Model ?? string.Empty;
+        Activity = telemetry.Source.HasListeners()
+            ? telemetry.Source.StartActivity("chat " + model, telemetry.IsServer ? ActivityKind.Server : ActivityKind.Client)
+            : null;
+        observed = Activity is not null || telemetry.Duration.Enabled || telemetry.TokenUsage?.Enabled == true || telemetry.TimeToFirstToken?.Enabled == true;
+        if (!observed)
+        {
+            return;
+        }
+
         tags = new TagList
         {
             { "gen_ai.operation.name", "chat" },
@@ -118,9 +131,6 @@ internal sealed class ChatOperation : IDisposable
             tags.Add("server.port", server.Port);
         }
 
-        Activity = telemetry.Source.StartActivity(
-            "chat " + model,
-            telemetry.IsServer ? ActivityKind.Server : ActivityKind.Client);
         if (Activity is { IsAllDataRequested: true } activity)
         {
             foreach (var tag in tags)
@@ -168,6 +178,11 @@ internal sealed class ChatOperation : IDisposable
     /// <summary>Notes one stream chunk: the first one's time, and what the response attributes need.</summary>
     internal void Observe(ChatCompletionChunk chunk)
     {
+        if (!observed)
+        {
+            return;
+        }
+
         if (!firstChunkSeen)
         {
             firstChunkSeen = true;
@@ -181,7 +196,7 @@ internal sealed class ChatOperation : IDisposable
         {
             if (choice.FinishReason is { } reason)
             {
-                finishReasons[(int)choice.Index] = reason.Value;
+                (finishReasons ??= [])[(int)choice.Index] = reason.Value;
             }
         }
     }
@@ -189,12 +204,18 @@ internal sealed class ChatOperation : IDisposable
     /// <summary>Ends a non-streaming operation with its completion.</summary>
     internal void Complete(ChatCompletion completion)
     {
+        if (!observed)
+        {
+            End(null);
+            return;
+        }
+
         responseId = completion.Id;
         responseModel = completion.Model;
         usage = completion.Usage;
         foreach (var choice in completion.Choices)
         {
-            finishReasons[(int)choice.Index] = choice.FinishReason.Value;
+            (finishReasons ??= [])[(int)choice.Index] = choice.FinishReason.Value;
         }
 
         if (captureContent)
@@ -255,7 +276,13 @@ internal sealed class ChatOperation : IDisposable
     internal void Fail(Exception exception) => End(exception);
 
     /// <summary>Ends an operation nobody completed (a stream abandoned by its reader) as cancelled.</summary>
-    public void Dispose() => End(new OperationCanceledException());
+    public void Dispose()
+    {
+        if (!ended)
+        {
+            End(new OperationCanceledException());
+        }
+    }
 
     private void End(Exception? error)
     {
@@ -265,6 +292,11 @@ internal sealed class ChatOperation : IDisposable
         }
 
         ended = true;
+        if (!observed)
+        {
+            return;
+        }
+
         var metricTags = tags;
         if (responseModel is not null)
         {
@@ -291,7 +323,7 @@ internal sealed class ChatOperation : IDisposable
         {
             activity.SetTag("gen_ai.response.id", responseId);
             activity.SetTag("gen_ai.response.model", responseModel);
-            if (finishReasons.Count > 0)
+            if (finishReasons is { Count: > 0 })
             {
                 activity.SetTag("gen_ai.response.finish_reasons", finishReasons.Values.ToArray());
             }

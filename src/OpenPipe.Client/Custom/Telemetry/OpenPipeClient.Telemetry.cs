@@ -7,9 +7,19 @@ namespace OpenPipe.Client;
 
 public partial class OpenPipeClient
 {
+    /// <summary>The server address of the spans, parsed once per base URL (BaseUrl can be set at any time).</summary>
+    private TelemetryServer? telemetryServer;
+
     private ChatOperation StartOperation(ChatCompletionRequest request, OpenPipeRequestOptions? requestOptions, bool streaming)
     {
-        Uri? server = Uri.TryCreate(BaseUrl, UriKind.Absolute, out var url) ? url : null;
+        string baseUrl = BaseUrl;
+        var known = telemetryServer;
+        if (known is null || !ReferenceEquals(known.BaseUrl, baseUrl))
+        {
+            telemetryServer = known = new TelemetryServer(baseUrl, Uri.TryCreate(baseUrl, UriKind.Absolute, out var url) ? url : null);
+        }
+
+        Uri? server = known.Server;
         var operation = GenAiTelemetry.Client.Start(request, server, streaming, options.EnableSensitiveTelemetryData ?? OpenPipeTelemetry.CaptureContentFromEnvironment);
         if (requestOptions?.Cache is { } cache)
         {
@@ -18,4 +28,6 @@ public partial class OpenPipeClient
 
         return operation;
     }
+
+    private sealed record TelemetryServer(string BaseUrl, Uri? Server);
 }
