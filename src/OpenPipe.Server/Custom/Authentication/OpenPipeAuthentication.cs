@@ -33,8 +33,13 @@ public sealed record OpenPipeCaller(string KeyId, string? Name = null)
     public static string KeyIdOf(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return "key_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(key), hash);
+        return KeyIdOfHash(hash);
     }
+
+    /// <summary>The key id of a key whose SHA-256 is <paramref name="sha256"/> (the first 6 bytes, in hex).</summary>
+    internal static string KeyIdOfHash(ReadOnlySpan<byte> sha256) => "key_" + Convert.ToHexStringLower(sha256[..6]);
 }
 
 /// <summary>Decides whether an API key is valid; implement it to look keys up elsewhere.</summary>
@@ -66,7 +71,18 @@ public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
     {
         ArgumentNullException.ThrowIfNull(apiKey);
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(apiKey), presented);
+        byte[] utf8 = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(apiKey.Length));
+        try
+        {
+            SHA256.HashData(utf8.AsSpan(0, Encoding.UTF8.GetBytes(apiKey, utf8)), presented);
+        }
+        finally
+        {
+            // The key's bytes do not stay in a shared buffer.
+            CryptographicOperations.ZeroMemory(utf8);
+            System.Buffers.ArrayPool<byte>.Shared.Return(utf8);
+        }
+
         bool match = false;
         foreach (byte[] known in KnownHashes())
         {
@@ -74,7 +90,7 @@ public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
             match |= CryptographicOperations.FixedTimeEquals(presented, known);
         }
 
-        return ValueTask.FromResult(match ? new OpenPipeCaller(OpenPipeCaller.KeyIdOf(apiKey)) : null);
+        return ValueTask.FromResult(match ? new OpenPipeCaller(OpenPipeCaller.KeyIdOfHash(presented)) : null);
     }
 
     /// <summary>The configured keys' hashes, computed once per options instance (options reloads give a new one).</summary>

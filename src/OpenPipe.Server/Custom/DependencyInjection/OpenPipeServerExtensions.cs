@@ -46,6 +46,7 @@ namespace Microsoft.Extensions.DependencyInjection
             // Content-Encoding (gzip, br, deflate) of request bodies, decoded by the kit's reader on its own routes only.
             services.AddRequestDecompression();
             services.TryAddSingleton<IOpenPipeKeyValidator, ConfiguredKeyValidator>();
+            services.TryAddSingleton<OpenPipeServerRuntime>();
             services.AddAuthentication()
                 .AddScheme<OpenPipeBearerOptions, OpenPipeBearerHandler>(OpenPipeDefaults.AuthenticationScheme, null);
             services.AddAuthorization(authorization => authorization.AddPolicy(

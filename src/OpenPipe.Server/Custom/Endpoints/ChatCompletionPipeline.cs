@@ -26,6 +26,28 @@ internal sealed class OpenPipeRequestFeature(ChatCompletionRequest request, Chat
     public ChatCompletionContext Context { get; } = context;
 }
 
+/// <summary>
+/// What every request of one app reads from its services, resolved once: the options (IOptions
+/// values never change) and whether responses are checked, so a request makes one lookup, not four.
+/// </summary>
+internal sealed class OpenPipeServerRuntime
+{
+    public OpenPipeServerRuntime(IServiceProvider services)
+    {
+        Options = services.GetRequiredService<IOptions<OpenPipeServerOptions>>().Value;
+        CheckResponses = Options.CheckResponses ?? services.GetService<IHostEnvironment>()?.IsDevelopment() == true;
+        CheckLogger = services.GetRequiredService<ILoggerFactory>().CreateLogger(OpenPipeErrors.LogCategory);
+    }
+
+    public OpenPipeServerOptions Options { get; }
+
+    public bool CheckResponses { get; }
+
+    public ILogger CheckLogger { get; }
+
+    public static OpenPipeServerRuntime Of(HttpContext http) => http.RequestServices.GetRequiredService<OpenPipeServerRuntime>();
+}
+
 /// <summary>The steps of answering POST /chat/completions.</summary>
 internal static class ChatCompletionPipeline
 {
@@ -60,7 +82,7 @@ internal static class ChatCompletionPipeline
             return (null, new OpenPipeJsonResult(headerError!, StatusCodes.Status400BadRequest));
         }
 
-        var options = http.RequestServices.GetRequiredService<IOptions<OpenPipeServerOptions>>().Value;
+        var options = OpenPipeServerRuntime.Of(http).Options;
         var read = await ChatCompletionRequestReader.ReadAsync(http.Request, options, http.RequestAborted).ConfigureAwait(false);
         if (read.Error is not null)
         {
@@ -91,10 +113,8 @@ internal static class ChatCompletionPipeline
     /// <summary>The response check when it is on (<see cref="OpenPipeServerOptions.CheckResponses"/>, by default in Development).</summary>
     public static ResponseCheck? ResponseCheckFor(HttpContext http)
     {
-        var services = http.RequestServices;
-        bool on = services.GetRequiredService<IOptions<OpenPipeServerOptions>>().Value.CheckResponses
-            ?? services.GetService<IHostEnvironment>()?.IsDevelopment() == true;
-        return on ? new ResponseCheck(services.GetRequiredService<ILoggerFactory>().CreateLogger(OpenPipeErrors.LogCategory)) : null;
+        var runtime = OpenPipeServerRuntime.Of(http);
+        return runtime.CheckResponses ? new ResponseCheck(runtime.CheckLogger) : null;
     }
 
     private static async IAsyncEnumerable<ChatCompletionChunk> Checked(IAsyncEnumerable<ChatCompletionChunk> chunks, ResponseCheck check, [EnumeratorCancellation] CancellationToken cancellationToken)
