@@ -99,6 +99,17 @@ public sealed class RequestTests(Mapping mapping)
         Assert.That(paths, Is.EquivalentTo(new[] { "model", "messages" }));
     }
 
+    [TestCase("""{"model":null,"messages":[{"role":"user","content":"x"}]}""", "model")]
+    [TestCase("""{"model":"m","messages":null}""", "messages")]
+    [TestCase("""{"model":"m","messages":[{"role":"user","content":"x"},{"role":"tool","content":"r"}]}""", "messages.1.tool_call_id")]
+    public async Task Post_RequiredMemberNullOrMissing_Returns400NamingIt(string json, string field)
+    {
+        var (status, body, _) = await SendAsync(Post(json));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
+        AssertErrorShape(body, "BAD_REQUEST");
+        Assert.That(IssuePaths(body).Select(p => string.Join('.', p)), Does.Contain(field));
+    }
+
     [Test]
     public async Task Post_WrongType_Returns400NamingTheField()
     {

@@ -54,6 +54,11 @@ public static class OpenPipeJson
             settings.Converters.Add(WholeNumberConverter.Instance);
         }
 
+        if (!settings.Converters.Contains(NumberListConverter.Instance))
+        {
+            settings.Converters.Add(NumberListConverter.Instance);
+        }
+
         return settings;
     }
 
