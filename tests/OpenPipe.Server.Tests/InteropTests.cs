@@ -248,6 +248,21 @@ public sealed class InteropTests(Mapping mapping)
     }
 
     [Test]
+    public async Task Stream_MultiByteTextLongerThanTheWritersBuffer_ArrivesUnchanged()
+    {
+        // Arrange: words of 2-, 3- and 4-byte UTF-8, one of 6,001 UTF-16 chars, so the server's
+        // 4,096-char buffer fills in the middle of a surrogate pair and drains mid-chunk.
+        using var client = OurClient();
+        string text = "Grüße 世界 x" + string.Concat(Enumerable.Repeat("\U0001F642", 3000)) + " ok";
+
+        // Act
+        var completion = await client.CreateChatCompletionStreamingAsync(Request(text)).ToChatCompletionAsync();
+
+        // Assert
+        Assert.That(completion.Choices[0].Message.Content, Is.EqualTo("echo: " + text));
+    }
+
+    [Test]
     public async Task Stream_ClientDisconnectsMidStream_CancelsTheProducer()
     {
         // Arrange: a long stream (40 words at 150 ms).

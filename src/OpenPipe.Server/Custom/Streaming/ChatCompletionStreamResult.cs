@@ -106,7 +106,7 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
             TimeSpan writeTimeout = http.RequestServices.GetService<Microsoft.Extensions.Options.IOptions<OpenPipeServerOptions>>()?.Value.StreamWriteTimeout ?? TimeSpan.FromSeconds(30);
             using var body = new StalledReaderGuard(http.Response.Body, http, writeTimeout);
             await body.FlushAsync(aborted).ConfigureAwait(false);
-            var writer = new ChunkWriter();
+            using var writer = new ChunkWriter();
             await SseFormatter.WriteAsync(Events(producer(aborted), logger, aborted), body, writer.Format, aborted).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
@@ -168,7 +168,7 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
     /// Writes each event's data straight into the formatter's buffer as UTF-8: one serializer and
     /// pooled char buffers per stream, no string per chunk.
     /// </summary>
-    private sealed class ChunkWriter
+    private sealed class ChunkWriter : IDisposable
     {
         private readonly Newtonsoft.Json.JsonSerializer serializer = Newtonsoft.Json.JsonSerializer.Create(OpenPipeJson.Settings);
         private readonly Utf8BufferTextWriter text = new();
@@ -189,39 +189,84 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
 
             text.Flush();
         }
+
+        public void Dispose() => text.Dispose();
     }
 
-    /// <summary>A TextWriter that encodes into an <see cref="System.Buffers.IBufferWriter{T}"/>.</summary>
+    /// <summary>
+    /// A TextWriter that encodes into an <see cref="System.Buffers.IBufferWriter{T}"/>. Newtonsoft
+    /// writes a chunk as many small pieces (each name, quote, colon and value), so they are
+    /// gathered in a pooled char buffer and encoded in one pass on <see cref="Flush"/> (or when the
+    /// buffer is full) rather than one encoder call per piece.
+    /// </summary>
     private sealed class Utf8BufferTextWriter : System.IO.TextWriter
     {
         private readonly System.Text.Encoder encoder = new System.Text.UTF8Encoding(false).GetEncoder();
+        private char[] chars = System.Buffers.ArrayPool<char>.Shared.Rent(4096);
+        private int count;
 
         public System.Buffers.IBufferWriter<byte>? Target { get; set; }
 
         public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
 
-        public override void Write(char value) => Write(new ReadOnlySpan<char>(in value));
+        public override void Write(char value)
+        {
+            if (count == chars.Length)
+            {
+                Drain(flush: false);
+            }
+
+            chars[count++] = value;
+        }
 
         public override void Write(char[] buffer, int index, int count) => Write(buffer.AsSpan(index, count));
 
         public override void Write(string? value) => Write(value.AsSpan());
 
-        public override void Write(ReadOnlySpan<char> chars)
+        public override void Write(ReadOnlySpan<char> text)
         {
-            while (!chars.IsEmpty)
+            while (!text.IsEmpty)
             {
-                Span<byte> span = Target!.GetSpan(Math.Min(chars.Length, 1024) * 3);
-                encoder.Convert(chars, span, flush: false, out int used, out int written, out _);
-                Target.Advance(written);
-                chars = chars[used..];
+                if (count == chars.Length)
+                {
+                    Drain(flush: false);
+                }
+
+                int n = Math.Min(text.Length, chars.Length - count);
+                text[..n].CopyTo(chars.AsSpan(count));
+                count += n;
+                text = text[n..];
             }
         }
 
-        public override void Flush()
+        public override void Flush() => Drain(flush: true);
+
+        protected override void Dispose(bool disposing)
         {
-            Span<byte> span = Target!.GetSpan(8);
-            encoder.Convert(ReadOnlySpan<char>.Empty, span, flush: true, out _, out int written, out _);
-            Target.Advance(written);
+            if (disposing && chars.Length > 0)
+            {
+                System.Buffers.ArrayPool<char>.Shared.Return(chars);
+                chars = [];
+                count = 0;
+            }
+
+            base.Dispose(disposing);
+        }
+
+        /// <summary>Encodes what is buffered; without <paramref name="flush"/> a trailing high surrogate waits in the encoder for its pair.</summary>
+        private void Drain(bool flush)
+        {
+            ReadOnlySpan<char> pending = chars.AsSpan(0, count);
+            do
+            {
+                Span<byte> span = Target!.GetSpan(Math.Max(System.Text.Encoding.UTF8.GetMaxByteCount(Math.Min(pending.Length, 1024)), 8));
+                encoder.Convert(pending[..Math.Min(pending.Length, 1024)], span, flush && pending.Length <= 1024, out int used, out int written, out _);
+                Target.Advance(written);
+                pending = pending[used..];
+            }
+            while (!pending.IsEmpty);
+
+            count = 0;
         }
     }
 }

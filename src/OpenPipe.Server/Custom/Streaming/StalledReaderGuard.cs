@@ -1,10 +1,14 @@
 // Adds: a response body wrapper for event streams that gives every write and flush a time limit:
 // a client that stops reading (its TCP window full) would otherwise hold the server's buffers and
 // the producer forever. When a write does not complete within the limit the connection is aborted,
-// which ends the pending write and cancels the producer through RequestAborted. One timer per
-// stream, re-armed for each write.
+// which ends the pending write and cancels the producer through RequestAborted. A write only
+// notes when it started; one watchdog timer per stream, ticking at a quarter of the limit, aborts
+// a write pending for longer (so the cut comes between 1 and 1.25 limits after the write began).
+// Re-arming a timer for every write and flush (four timer-queue changes per event) cost the
+// stream a lock per change.
 
 using System;
+using System.Diagnostics;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
@@ -16,17 +20,22 @@ namespace OpenPipe.Server;
 internal sealed class StalledReaderGuard : Stream
 {
     private readonly Stream inner;
-    private readonly TimeSpan timeout;
-    private readonly CancellationTokenSource timer = new();
-    private readonly CancellationTokenRegistration abort;
+    private readonly HttpContext http;
+    private readonly long limit;
+    private readonly Timer watchdog;
+
+    /// <summary>When the pending write or flush started (a Stopwatch timestamp), or 0 when none is pending.</summary>
+    private long pendingSince;
 
     public StalledReaderGuard(Stream inner, HttpContext http, TimeSpan timeout)
     {
         this.inner = inner;
-        this.timeout = timeout;
-
-        // The reader is gone in all but name: drop the connection, which frees its buffers and fires RequestAborted.
-        abort = timer.Token.Register(static state => ((HttpContext)state!).Abort(), http);
+        this.http = http;
+        // The clamps keep the arithmetic and the timer in range for any positive limit.
+        double ticks = timeout.TotalSeconds * Stopwatch.Frequency;
+        limit = ticks >= long.MaxValue ? long.MaxValue : (long)ticks;
+        var tick = TimeSpan.FromTicks(Math.Clamp(timeout.Ticks / 4, TimeSpan.TicksPerMillisecond, TimeSpan.TicksPerHour));
+        watchdog = new Timer(static state => ((StalledReaderGuard)state!).Check(), this, tick, tick);
     }
 
     public override bool CanRead => false;
@@ -41,14 +50,14 @@ internal sealed class StalledReaderGuard : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        timer.CancelAfter(timeout);
+        Volatile.Write(ref pendingSince, Stopwatch.GetTimestamp());
         try
         {
             await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            timer.CancelAfter(Timeout.InfiniteTimeSpan);
+            Volatile.Write(ref pendingSince, 0);
         }
     }
 
@@ -57,14 +66,14 @@ internal sealed class StalledReaderGuard : Stream
 
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        timer.CancelAfter(timeout);
+        Volatile.Write(ref pendingSince, Stopwatch.GetTimestamp());
         try
         {
             await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            timer.CancelAfter(Timeout.InfiniteTimeSpan);
+            Volatile.Write(ref pendingSince, 0);
         }
     }
 
@@ -82,10 +91,20 @@ internal sealed class StalledReaderGuard : Stream
     {
         if (disposing)
         {
-            abort.Dispose();
-            timer.Dispose();
+            watchdog.Dispose();
         }
 
         base.Dispose(disposing);
+    }
+
+    private void Check()
+    {
+        long since = Volatile.Read(ref pendingSince);
+        if (since != 0 && Stopwatch.GetTimestamp() - since > limit)
+        {
+            // The reader is gone in all but name: drop the connection, which frees its buffers and fires RequestAborted.
+            watchdog.Change(Timeout.Infinite, Timeout.Infinite);
+            http.Abort();
+        }
     }
 }
