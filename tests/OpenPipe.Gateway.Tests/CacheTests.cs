@@ -62,6 +62,22 @@ public sealed class CacheTests
     }
 
     [Test]
+    public async Task ReadWrite_UnknownFieldNestedDeeperThanNewtonsoftsDefault_IsCachedNotA500()
+    {
+        // Arrange: 100 levels in an unknown field, within the server's limit of 128 but past the 64 a plain JObject.Parse allows.
+        string deep = string.Concat(Enumerable.Repeat("[", 100)) + "1" + string.Concat(Enumerable.Repeat("]", 100));
+        string body = Body("deep " + Guid.NewGuid().ToString("N"), extra: ",\"unknown_field\":" + deep);
+
+        // Act
+        using var first = await factory.PostAsync("/api/v1/chat/completions", body, ("op-cache", "readWrite"));
+        using var second = await factory.PostAsync("/api/v1/chat/completions", body, ("op-cache", "readWrite"));
+
+        // Assert
+        Assert.That((int)first.StatusCode, Is.EqualTo(200), await first.Content.ReadAsStringAsync());
+        Assert.That(CacheStatus(second), Is.EqualTo("HIT"));
+    }
+
+    [Test]
     public async Task ReadWrite_DifferentRequest_IsAMiss()
     {
         // Arrange

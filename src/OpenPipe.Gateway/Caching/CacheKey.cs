@@ -30,7 +30,10 @@ public static class CacheKey
     /// <returns>The canonical JSON.</returns>
     public static string Canonical(ChatCompletionRequest request)
     {
-        var json = JObject.Parse(OpenPipeJson.Serialize(request));
+        // As JObject.Parse reads it, but as deep as the request reader allows (128, not Newtonsoft's
+        // default 64): a request the server accepted must not fail here (a 500 found by the fuzzer).
+        using var reader = new Newtonsoft.Json.JsonTextReader(new System.IO.StringReader(OpenPipeJson.Serialize(request))) { MaxDepth = OpenPipeJson.Settings.MaxDepth };
+        var json = JObject.Load(reader);
         json.Remove("stream");
         json.Remove("stream_options");
         return Sorted(json).ToString(Newtonsoft.Json.Formatting.None);

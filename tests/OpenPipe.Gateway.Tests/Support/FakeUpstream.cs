@@ -70,7 +70,10 @@ public sealed class FakeUpstream : IAsyncDisposable
         Interlocked.Increment(ref calls);
         OpHeaders.Enqueue(string.Join("; ", context.Request.Headers.Where(h => h.Key.StartsWith("op-", StringComparison.OrdinalIgnoreCase))
             .OrderBy(h => h.Key, StringComparer.OrdinalIgnoreCase).Select(h => $"{h.Key.ToLowerInvariant()}={h.Value}")));
-        var body = JObject.Parse(await new System.IO.StreamReader(context.Request.Body).ReadToEndAsync());
+        // An upstream reads as deep as the gateway forwards (Newtonsoft's default stops at 64).
+        using var bodyText = new System.IO.StringReader(await new System.IO.StreamReader(context.Request.Body).ReadToEndAsync());
+        using var json = new Newtonsoft.Json.JsonTextReader(bodyText) { MaxDepth = 256 };
+        var body = JObject.Load(json);
         string model = ((string?)body["model"] ?? string.Empty).Split(':').Last();
         bool stream = (bool?)body["stream"] == true;
         string text = (string?)body["messages"]?.Last?["content"] ?? string.Empty;
