@@ -42,12 +42,12 @@ internal static class RequiredMembers
             return;
         }
 
-        var required = new List<Member>();
+        var required = new List<JsonProperty>();
         foreach (var property in contract.Properties)
         {
             if (!property.Ignored && property.Required is Required.Always or Required.AllowNull)
             {
-                required.Add(new Member(property, property.Required));
+                required.Add(property);
             }
         }
 
@@ -57,10 +57,16 @@ internal static class RequiredMembers
         }
 
         var members = required.ToArray();
+        ulong notNull = 0;
         for (int i = 0; i < members.Length; i++)
         {
             ulong bit = 1UL << i;
-            var property = members[i].Property;
+            var property = members[i];
+            if (property is { Required: Required.Always, PropertyType.IsValueType: false, ValueProvider: not null })
+            {
+                notNull |= bit;
+            }
+
             var previous = property.ShouldDeserialize;
             property.ShouldDeserialize = target =>
             {
@@ -70,15 +76,6 @@ internal static class RequiredMembers
 
             // Newtonsoft no longer tracks presence for this contract (HasRequiredOrDefaultValueProperties becomes false).
             property.Required = Required.Default;
-        }
-
-        ulong notNull = 0;
-        for (int i = 0; i < members.Length; i++)
-        {
-            if (members[i].Kind == Required.Always && members[i].Property is { PropertyType.IsValueType: false, ValueProvider: not null })
-            {
-                notNull |= 1UL << i;
-            }
         }
 
         contract.OnDeserializingCallbacks.Add((target, _) => Push(target));
@@ -116,7 +113,7 @@ internal static class RequiredMembers
         }
     }
 
-    private static void Check(object target, Member[] members, ulong notNull)
+    private static void Check(object target, JsonProperty[] members, ulong notNull)
     {
         var stack = frames;
         int i = count - 1;
@@ -140,12 +137,12 @@ internal static class RequiredMembers
             ulong bit = 1UL << m;
             if ((seen & bit) == 0)
             {
-                (problems ??= []).Add($"Required property '{members[m].Property.PropertyName}' not found in JSON.");
+                (problems ??= []).Add($"Required property '{members[m].PropertyName}' not found in JSON.");
             }
-            else if ((notNull & bit) != 0 && members[m].Property.ValueProvider!.GetValue(target) is null)
+            else if ((notNull & bit) != 0 && members[m].ValueProvider!.GetValue(target) is null)
             {
                 // A null is skipped by the wire settings (NullValueHandling.Ignore), so a reference left null was null in the JSON.
-                (problems ??= []).Add($"Required property '{members[m].Property.PropertyName}' expects a value but got null.");
+                (problems ??= []).Add($"Required property '{members[m].PropertyName}' expects a value but got null.");
             }
         }
 
@@ -154,8 +151,6 @@ internal static class RequiredMembers
             throw new RequiredMembersException(problems);
         }
     }
-
-    private readonly record struct Member(JsonProperty Property, Required Kind);
 
     private struct Frame(object target, ulong seen)
     {

@@ -10,6 +10,9 @@ public static class ChatCompletionStream
     /// <summary>The data of the event that ends a successful stream: <c>data: [DONE]</c>.</summary>
     public const string Done = "[DONE]";
 
+    /// <summary><see cref="Done"/> as UTF-8, for readers that look at an event's bytes.</summary>
+    internal static System.ReadOnlySpan<byte> DoneUtf8 => "[DONE]"u8;
+
     /// <summary>The media type of the stream.</summary>
     public const string MediaType = "text/event-stream";
 }

@@ -191,15 +191,15 @@ public partial class OpenPipeClient
                 return null;
             }
 
-            if (data.SequenceEqual("[DONE]"u8))
+            if (data.SequenceEqual(ChatCompletionStream.DoneUtf8))
             {
                 return Done;
             }
 
             if (data.IndexOf(ErrorKey) >= 0)
             {
-                // Rare: worth a string, for the error body and the check below.
-                return ReadChunk(Encoding.UTF8.GetString(data), response, serializer);
+                // Rare: worth a string, for the error body.
+                ThrowIfErrorEvent(Encoding.UTF8.GetString(data), response);
             }
 
             text.Load(data);
@@ -219,23 +219,13 @@ public partial class OpenPipeClient
         public void Dispose() => text.Dispose();
     }
 
-    private static ChatCompletionChunk ReadChunk(string data, HttpResponseMessage response, JsonSerializer serializer)
+    /// <summary>Throws when <paramref name="data"/> is an error event (an error body and no <c>choices</c>); a chunk that merely mentions "error" passes.</summary>
+    private static void ThrowIfErrorEvent(string data, HttpResponseMessage response)
     {
         if (OpenPipeApiException.ParseError(data) is { } error && JObject.Parse(data).Property("choices") is null)
         {
             int status = error.AdditionalProperties.TryGetValue("status", out var s) && s is long l ? (int)l : (int)response.StatusCode;
             throw new OpenPipeApiException("The stream sent an error event.", status, data, OpenPipeApiException.HeadersOf(response), error, null);
-        }
-
-        try
-        {
-            using var reader = OpenPipeJson.CreateReader(new StringReader(data));
-            return serializer.Deserialize<ChatCompletionChunk>(reader)
-                ?? throw new JsonSerializationException("The event's data was null.");
-        }
-        catch (JsonException e)
-        {
-            throw new OpenPipeApiException($"A stream event could not be read as a chat.completion.chunk: {e.Message}", (int)response.StatusCode, data, OpenPipeApiException.HeadersOf(response), e);
         }
     }
 }

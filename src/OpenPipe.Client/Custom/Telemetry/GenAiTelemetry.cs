@@ -192,6 +192,12 @@ internal sealed class ChatOperation : IDisposable
         responseId ??= chunk.Id;
         responseModel ??= chunk.Model;
         usage = chunk.Usage ?? usage;
+        if (Activity is null)
+        {
+            // Finish reasons are a span attribute only.
+            return;
+        }
+
         foreach (var choice in chunk.Choices)
         {
             if (choice.FinishReason is { } reason)
@@ -204,23 +210,24 @@ internal sealed class ChatOperation : IDisposable
     /// <summary>Ends a non-streaming operation with its completion.</summary>
     internal void Complete(ChatCompletion completion)
     {
-        if (!observed)
+        if (observed)
         {
-            End(null);
-            return;
-        }
+            responseId = completion.Id;
+            responseModel = completion.Model;
+            usage = completion.Usage;
+            if (Activity is not null)
+            {
+                // Finish reasons are a span attribute only.
+                foreach (var choice in completion.Choices)
+                {
+                    (finishReasons ??= [])[(int)choice.Index] = choice.FinishReason.Value;
+                }
+            }
 
-        responseId = completion.Id;
-        responseModel = completion.Model;
-        usage = completion.Usage;
-        foreach (var choice in completion.Choices)
-        {
-            (finishReasons ??= [])[(int)choice.Index] = choice.FinishReason.Value;
-        }
-
-        if (captureContent)
-        {
-            Activity?.SetTag("gen_ai.output.messages", JsonConvert.SerializeObject(completion.Choices.Select(c => c.Message), OpenPipeJson.Settings));
+            if (captureContent)
+            {
+                Activity?.SetTag("gen_ai.output.messages", JsonConvert.SerializeObject(completion.Choices.Select(c => c.Message), OpenPipeJson.Settings));
+            }
         }
 
         End(null);

@@ -34,12 +34,28 @@ public sealed record OpenPipeCaller(string KeyId, string? Name = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(key), hash);
+        Hash(key, hash);
         return KeyIdOfHash(hash);
     }
 
     /// <summary>The key id of a key whose SHA-256 is <paramref name="sha256"/> (the first 6 bytes, in hex).</summary>
     internal static string KeyIdOfHash(ReadOnlySpan<byte> sha256) => "key_" + Convert.ToHexStringLower(sha256[..6]);
+
+    /// <summary>Writes the SHA-256 of <paramref name="key"/>'s UTF-8 into <paramref name="destination"/>; the key's bytes pass through a pooled buffer that is cleared after.</summary>
+    internal static void Hash(string key, Span<byte> destination)
+    {
+        byte[] utf8 = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(key.Length));
+        try
+        {
+            SHA256.HashData(utf8.AsSpan(0, Encoding.UTF8.GetBytes(key, utf8)), destination);
+        }
+        finally
+        {
+            // The key's bytes do not stay in a shared buffer.
+            CryptographicOperations.ZeroMemory(utf8);
+            System.Buffers.ArrayPool<byte>.Shared.Return(utf8);
+        }
+    }
 }
 
 /// <summary>Decides whether an API key is valid; implement it to look keys up elsewhere.</summary>
@@ -71,18 +87,7 @@ public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
     {
         ArgumentNullException.ThrowIfNull(apiKey);
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
-        byte[] utf8 = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(apiKey.Length));
-        try
-        {
-            SHA256.HashData(utf8.AsSpan(0, Encoding.UTF8.GetBytes(apiKey, utf8)), presented);
-        }
-        finally
-        {
-            // The key's bytes do not stay in a shared buffer.
-            CryptographicOperations.ZeroMemory(utf8);
-            System.Buffers.ArrayPool<byte>.Shared.Return(utf8);
-        }
-
+        OpenPipeCaller.Hash(apiKey, presented);
         bool match = false;
         foreach (byte[] known in KnownHashes())
         {
@@ -101,7 +106,12 @@ public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
         if (cached is null || !ReferenceEquals(cached.Source, current) || cached.Count != current.ApiKeys.Count)
         {
             // A new object each time: readers see the old set or the new one, never a mix.
-            cached = new KeyHashes(current, current.ApiKeys.Count, current.ApiKeys.Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))).ToArray());
+            cached = new KeyHashes(current, current.ApiKeys.Count, current.ApiKeys.Select(k =>
+            {
+                byte[] hash = new byte[SHA256.HashSizeInBytes];
+                OpenPipeCaller.Hash(k, hash);
+                return hash;
+            }).ToArray());
             Volatile.Write(ref hashes, cached);
         }
 

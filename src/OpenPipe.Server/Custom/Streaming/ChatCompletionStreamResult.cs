@@ -103,7 +103,7 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
         try
         {
             // A client that stops reading is cut after the write time limit instead of holding buffers forever.
-            TimeSpan writeTimeout = http.RequestServices.GetService<Microsoft.Extensions.Options.IOptions<OpenPipeServerOptions>>()?.Value.StreamWriteTimeout ?? TimeSpan.FromSeconds(30);
+            TimeSpan writeTimeout = http.RequestServices.GetService<OpenPipeServerRuntime>()?.Options.StreamWriteTimeout ?? TimeSpan.FromSeconds(30);
             using var body = new StalledReaderGuard(http.Response.Body, http, writeTimeout);
             await body.FlushAsync(aborted).ConfigureAwait(false);
             using var writer = new ChunkWriter();
