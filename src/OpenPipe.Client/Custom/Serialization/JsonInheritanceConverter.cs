@@ -110,7 +110,7 @@ public sealed class JsonInheritanceConverter : JsonConverter
         return instance;
     }
 
-    private static Dictionary<string, Type> Subtypes(Type type) =>
+    internal static Dictionary<string, Type> Subtypes(Type type) =>
         SubtypesByBase.GetOrAdd(type, t =>
         {
             var map = new Dictionary<string, Type>(StringComparer.Ordinal);

@@ -23,6 +23,9 @@ internal static class RequiredMembers
     /// <summary>Real nesting is bounded by the reader's MaxDepth (128); frames beyond this are left over from reads that failed.</summary>
     private const int MaxFrames = 512;
 
+    /// <summary>What <see cref="Install"/> took over, by contract, for readers that check required members themselves (Utf8DtoReader).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<JsonObjectContract, Installed> InstalledOn = new();
+
     [ThreadStatic]
     private static Frame[]? frames;
 
@@ -58,6 +61,7 @@ internal static class RequiredMembers
 
         var members = required.ToArray();
         ulong notNull = 0;
+        bool wrappedOthers = false;
         for (int i = 0; i < members.Length; i++)
         {
             ulong bit = 1UL << i;
@@ -68,6 +72,7 @@ internal static class RequiredMembers
             }
 
             var previous = property.ShouldDeserialize;
+            wrappedOthers |= previous is not null;
             property.ShouldDeserialize = target =>
             {
                 Mark(target, bit);
@@ -80,7 +85,24 @@ internal static class RequiredMembers
 
         contract.OnDeserializingCallbacks.Add((target, _) => Push(target));
         contract.OnDeserializedCallbacks.Add((target, _) => Check(target, members, notNull));
+        InstalledOn.AddOrUpdate(contract, new Installed(members, notNull, wrappedOthers));
     }
+
+    /// <summary>
+    /// The required members <see cref="Install"/> took over on <paramref name="contract"/> (it added
+    /// one deserializing and one deserialized callback, and wrapped each member's ShouldDeserialize).
+    /// </summary>
+    /// <param name="contract">A contract from the wire settings' resolver.</param>
+    /// <param name="installed">The members, which must be present, and which of them must not be null.</param>
+    /// <returns>Whether this contract's required members are checked here.</returns>
+    public static bool TryGetInstalled(JsonObjectContract contract, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Installed? installed) =>
+        InstalledOn.TryGetValue(contract, out installed);
+
+    /// <summary>A contract's required members as <see cref="Install"/> took them over.</summary>
+    /// <param name="Members">The members that must be present.</param>
+    /// <param name="NotNull">Bit i set: <c>Members[i]</c> must not be null (a reference marked Required.Always).</param>
+    /// <param name="WrappedOthers">Whether a member already had a ShouldDeserialize of its own, which still runs.</param>
+    internal sealed record Installed(JsonProperty[] Members, ulong NotNull, bool WrappedOthers);
 
     private static void Push(object target)
     {
