@@ -728,14 +728,9 @@ namespace OpenPipe.Client
             {
                 try
                 {
-                    // Read the body asynchronously (a no-op when the resilience handler already has): the reads below never block.
-                    await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
-                    using (var responseStream = await ReadAsStreamAsync(response.Content, cancellationToken).ConfigureAwait(false))
-                    using (var jsonTextReader = OpenPipeJson.CreateReader(new PooledUtf8Reader(responseStream)))
-                    {
-                        var typedBody = Serializer.Deserialize<T>(jsonTextReader);
-                        return new ObjectResponseResult<T>(typedBody!, string.Empty);
-                    }
+                    // Buffered asynchronously, then read from its UTF-8 bytes (Utf8Body: the fast reader, or Newtonsoft when it gives up).
+                    var typedBody = await Utf8Body.ReadAsync<T>(response.Content, Serializer, cancellationToken).ConfigureAwait(false);
+                    return new ObjectResponseResult<T>(typedBody!, string.Empty);
                 }
                 catch (Newtonsoft.Json.JsonException exception)
                 {

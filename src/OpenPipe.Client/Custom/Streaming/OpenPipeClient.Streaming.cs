@@ -170,8 +170,9 @@ public partial class OpenPipeClient
     }
 
     /// <summary>
-    /// Turns each event's UTF-8 data into a chunk while the parser holds it: the bytes are decoded
-    /// into one pooled char buffer that a reused reader serves to Newtonsoft. Empty data is null,
+    /// Turns each event's UTF-8 data into a chunk while the parser holds it: the UTF-8 fast reader
+    /// reads the bytes, or, when it gives up, they are decoded into one pooled char buffer that a
+    /// reused reader serves to Newtonsoft (whose errors are the stream's). Empty data is null,
     /// <c>[DONE]</c> is <see cref="Done"/>, an error event throws <see cref="OpenPipeApiException"/>.
     /// </summary>
     private sealed class ChunkEvents(HttpResponseMessage response, JsonSerializer serializer) : IDisposable
@@ -200,6 +201,11 @@ public partial class OpenPipeClient
             {
                 // Rare: worth a string, for the error body.
                 ThrowIfErrorEvent(Encoding.UTF8.GetString(data), response);
+            }
+
+            if (ReferenceEquals(serializer.ContractResolver, OpenPipeJson.Serializer.ContractResolver) && Utf8DtoReader.TryRead(data, out ChatCompletionChunk? fast))
+            {
+                return fast;
             }
 
             text.Load(data);
