@@ -1,9 +1,11 @@
 // Adds: the one place a request body becomes a ChatCompletionRequest, for both mappings: content
 // type and charset (415), Content-Encoding decoded or refused (415), size limit (413, counted after
-// decoding), failures while reading named (RequestInput), strict UTF-8 and well-formed JSON checked
-// first (depth limit, no duplicate keys, nothing after the object), then Newtonsoft with the wire
-// settings and strict primitives (a string is not a boolean) and every read error kept with its
-// JSON path, then the spec's constraints ([Range], [Required], message roles) checked through the
+// decoding), failures while reading named (RequestInput). A body the UTF-8 fast reader accepts
+// (Utf8DtoReader: well-formed, strict UTF-8, no repeated key, primitives of their own JSON type) is
+// read in that one pass; any other is checked as strict UTF-8 and well-formed JSON (depth limit, no
+// duplicate keys, nothing after the object), then read by Newtonsoft with the wire settings and
+// strict primitives (a string is not a boolean) with every read error kept with its JSON path.
+// Then the spec's constraints ([Range], [Required], message roles) checked through the
 // object graph with JSON names, so a bad field is reported as `temperature` or `messages.1.role`.
 
 using System;
@@ -26,7 +28,11 @@ internal static class ChatCompletionRequestReader
     /// <summary>The request, or the status and body of the error that answers it.</summary>
     internal readonly record struct Result(ChatCompletionRequest? Request, int Status, ErrorResponse? Error);
 
-    public static async Task<Result> ReadAsync(HttpRequest request, OpenPipeServerOptions options, CancellationToken cancellationToken)
+    public static Task<Result> ReadAsync(HttpRequest request, OpenPipeServerOptions options, CancellationToken cancellationToken) =>
+        ReadAsync(request, options, fastPath: true, cancellationToken);
+
+    /// <summary>Reads the body; <paramref name="fastPath"/> false always takes the full path (tests compare the two).</summary>
+    internal static async Task<Result> ReadAsync(HttpRequest request, OpenPipeServerOptions options, bool fastPath, CancellationToken cancellationToken)
     {
         long limit = options.MaxRequestBodyBytes;
         if (!IsJson(request.ContentType))
@@ -100,12 +106,20 @@ internal static class ChatCompletionRequestReader
             }
 
             var bytes = new ReadOnlyMemory<byte>(buffer, 0, length);
-            if (RequestInput.CheckJsonText(bytes) is { } malformed)
+            Result result;
+            if (fastPath && TryReadFast(bytes.Span) is { } fast)
+            {
+                result = Validate(fast, []);
+            }
+            else if (RequestInput.CheckJsonText(bytes) is { } malformed)
             {
                 return Fail(StatusCodes.Status400BadRequest, malformed.Message, malformed.Path);
             }
+            else
+            {
+                result = Deserialize(new MemoryStream(buffer, 0, length, writable: false));
+            }
 
-            var result = Deserialize(new MemoryStream(buffer, 0, length, writable: false));
             if (result.Request is { } parsed && RequestInput.OverWorkLimit(parsed.N, length, options.MaxWorkBytes) is { } tooMuch)
             {
                 return Fail(StatusCodes.Status400BadRequest, tooMuch, ["n"]);
@@ -190,6 +204,29 @@ internal static class ChatCompletionRequestReader
             issues.Add(new ErrorIssue { Message = "The request body must be a JSON object.", Path = [] });
         }
 
+        return Validate(value, issues);
+    }
+
+    /// <summary>
+    /// The request read by the UTF-8 fast reader, or null when it gives up. What it accepts is
+    /// well-formed UTF-8 JSON (every string is transcoded strictly), an object at the root, no
+    /// repeated key, nested at most 64 deep, every primitive of its member's JSON type: everything
+    /// the well-formedness check and the strict reader would accept, read to the same request.
+    /// Anything else takes the full path, with its messages and paths.
+    /// </summary>
+    private static ChatCompletionRequest? TryReadFast(ReadOnlySpan<byte> body)
+    {
+        if (body.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            body = body[3..];
+        }
+
+        return Utf8DtoReader.TryRead(body, out ChatCompletionRequest? request) ? request : null;
+    }
+
+    /// <summary>The spec's constraints on a request read without errors, or the read's issues.</summary>
+    private static Result Validate(ChatCompletionRequest? value, List<ErrorIssue> issues)
+    {
         if (issues.Count == 0)
         {
             SpecValidator.Validate(value!, issues);
