@@ -21,7 +21,7 @@ namespace OpenPipe.Client.Tests.Contract;
 [TestFixture]
 public sealed class Utf8DtoReaderTests
 {
-    private static readonly Type[] WireTypes = typeof(ChatCompletion).Assembly.GetTypes()
+    internal static readonly Type[] WireTypes = typeof(ChatCompletion).Assembly.GetTypes()
         .Where(t => t is { IsPublic: true, IsClass: true, IsAbstract: false } && t.GetCustomAttributes<System.CodeDom.Compiler.GeneratedCodeAttribute>().Any(a => a.Tool == "NJsonSchema"))
         .OrderBy(t => t.Name, StringComparer.Ordinal)
         .ToArray();
@@ -133,6 +133,34 @@ public sealed class Utf8DtoReaderTests
         Assert.That(OpenPipeJson.Serialize(request), Is.EqualTo(OpenPipeJson.Serialize(OpenPipeJson.Deserialize<ChatCompletionRequest>(Encoding.UTF8.GetString(json)))));
     }
 
+    [Test]
+    public void DeserializeUtf8_ValidBodyWithAByteOrderMark_ReadsAsTheStringOverloadDoes()
+    {
+        // Arrange
+        const string json = """{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"hi"}}],"x":[1,2.5]}""";
+        byte[] utf8 = [0xEF, 0xBB, 0xBF, .. Encoding.UTF8.GetBytes(json)];
+
+        // Act
+        var fromBytes = OpenPipeJson.Deserialize<ChatCompletion>(utf8);
+
+        // Assert
+        Assert.That(OpenPipeJson.Serialize(fromBytes), Is.EqualTo(OpenPipeJson.Serialize(OpenPipeJson.Deserialize<ChatCompletion>(json))));
+        Assert.That(fromBytes!.Choices[0].Message.Content, Is.EqualTo("hi"));
+    }
+
+    [Test]
+    public void DeserializeUtf8_WrongTypeDeepInside_ThrowsNewtonsoftsErrorWithTheFullPath()
+    {
+        // Arrange
+        byte[] utf8 = """{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":5}]}],"stream":"yes"}"""u8.ToArray();
+
+        // Act
+        var error = Assert.Throws<JsonReaderException>(() => OpenPipeJson.Deserialize<ChatCompletionRequest>(utf8));
+
+        // Assert
+        Assert.That(error!.Path, Is.EqualTo("stream"));
+    }
+
     private static (bool Read, object? Value) TryReadAs<T>(byte[] utf8)
         where T : class => Utf8DtoReader.TryRead<T>(utf8, out T? value) ? (true, value) : (false, null);
 
@@ -186,7 +214,7 @@ public sealed class Utf8DtoReaderTests
     }
 
     /// <summary>Where two object graphs differ (runtime types, values, member and item order), or null.</summary>
-    private static string? Difference(object? expected, object? actual, string path)
+    internal static string? Difference(object? expected, object? actual, string path)
     {
         if (expected is null || actual is null)
         {
@@ -261,7 +289,7 @@ public sealed class Utf8DtoReaderTests
     }
 
     /// <summary>Every JSON object in the test projects' fixtures (files, mapping bodies, SSE data lines), each nested object too.</summary>
-    private static IEnumerable<string> FixtureObjects()
+    internal static IEnumerable<string> FixtureObjects()
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var files = Directory.EnumerateFiles(Repo.PathOf("tests"), "*.*", SearchOption.AllDirectories)
@@ -326,7 +354,7 @@ public sealed class Utf8DtoReaderTests
     private static readonly string[] Names = ["role", "type", "content", "Content", "MODEL", "id", "$type", "$ref", "x", "choices", "function", "tool_calls", "logprobs", "bytes", "name"];
 
     /// <summary>One random change to a fixture object: a value replaced, a member removed, added, repeated, renamed, escaped, or the text cut.</summary>
-    private static string Mutate(string json, Random random)
+    internal static string Mutate(string json, Random random)
     {
         var root = JObject.Parse(json);
         var tokens = root.DescendantsAndSelf().ToList();

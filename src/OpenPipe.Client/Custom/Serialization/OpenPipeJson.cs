@@ -82,10 +82,21 @@ public static class OpenPipeJson
     public static T? Deserialize<T>(string json) => JsonConvert.DeserializeObject<T>(json, Settings);
 
     /// <summary>
+    /// Deserializes UTF-8 JSON with <see cref="Settings"/>, as the client reads response bodies and
+    /// stream events: one System.Text.Json pass over the bytes for the common shape, Newtonsoft
+    /// for anything else, with the same result either way and Newtonsoft's errors.
+    /// </summary>
+    /// <typeparam name="T">The type to read.</typeparam>
+    /// <param name="utf8">The whole JSON document as UTF-8 (a leading byte order mark is skipped).</param>
+    /// <returns>The value; null for a JSON <c>null</c>.</returns>
+    /// <exception cref="JsonException">The JSON is malformed or is not a <typeparamref name="T"/>.</exception>
+    public static T? Deserialize<T>(ReadOnlySpan<byte> utf8) => Utf8Body.Read<T>(utf8, Serializer);
+
+    /// <summary>
     /// The spec's numbers are JSON numbers (C# double); whole numbers are written without a
     /// fraction (<c>"n": 2</c>, not <c>2.0</c>), as other clients send them.
     /// </summary>
-    private sealed class WholeNumberConverter : JsonConverter
+    internal sealed class WholeNumberConverter : JsonConverter
     {
         public static readonly WholeNumberConverter Instance = new();
 

@@ -1,0 +1,179 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using NUnit.Framework;
+
+namespace OpenPipe.Client.Tests.Contract;
+
+/// <summary>
+/// The UTF-8 fast writer against Newtonsoft with the wire settings: whatever it writes must be
+/// Newtonsoft's bytes exactly, and what it cannot write it must leave untouched. Inputs: every
+/// fixture object read as every wire type, seeded mutations of them, every UTF-16 code unit in a
+/// string and a key, and seeded doubles.
+/// </summary>
+[TestFixture]
+public sealed class Utf8DtoWriterTests
+{
+    [Test]
+    public void TryWrite_EveryFixtureObjectAsEveryWireType_WritesNewtonsoftsBytes()
+    {
+        // Arrange
+        var values = Values(Utf8DtoReaderTests.FixtureObjects()).ToList();
+
+        // Act
+        var (failures, fast) = Compare(values);
+
+        // Assert
+        Assert.That(failures, Is.Empty);
+        TestContext.Out.WriteLine($"{values.Count} values, {fast} written by the fast path");
+        Assert.That(fast, Is.GreaterThan(values.Count * 9 / 10), "the fast path should write nearly every wire value");
+    }
+
+    [Test]
+    public void TryWrite_MutatedFixtureObjects_WritesNewtonsoftsBytes()
+    {
+        // Arrange
+        var random = new Random(20261130);
+        var sources = Utf8DtoReaderTests.FixtureObjects().Where(d => d.Length < 20_000).ToList();
+        var documents = Enumerable.Range(0, 3000).Select(_ => Utf8DtoReaderTests.Mutate(sources[random.Next(sources.Count)], random)).ToList();
+        var values = Values(documents).ToList();
+
+        // Act
+        var (failures, fast) = Compare(values);
+
+        // Assert
+        Assert.That(failures, Is.Empty);
+        TestContext.Out.WriteLine($"{values.Count} values, {fast} written by the fast path");
+        Assert.That(fast, Is.GreaterThan(values.Count / 2));
+    }
+
+    [Test]
+    public void TryWrite_EveryUtf16CodeUnitInAValueAndAKey_EscapesAsNewtonsoftDoes()
+    {
+        // Arrange: each code unit alone (lone surrogates included), then in pairs and runs.
+        var texts = Enumerable.Range(0, 0x10000).Select(c => "a" + (char)c + "b").ToList();
+        texts.Add("\ud83d\ude00 \ud800x \udfff \u2028\u2029\u0085 \"\\/\t\n\r\f\b\u0000\u001f\u007f <>&' é 中文");
+        var values = texts.Select(t => (object)new UserMessage { Content = t, Name = t, AdditionalProperties = { [t] = new JValue(t) } }).ToList();
+
+        // Act
+        var (failures, fast) = Compare(values);
+
+        // Assert
+        Assert.That(failures, Is.Empty);
+        Assert.That(fast, Is.EqualTo(values.Count));
+    }
+
+    [Test]
+    public void TryWrite_SeededDoublesAndWholeNumbers_FormatAsNewtonsoftDoes()
+    {
+        // Arrange
+        var random = new Random(7);
+        var doubles = new List<double> { 0, -0.0, 1, -1, 0.1, 1e-7, 1.5e300, double.Epsilon, double.MaxValue, 9007199254740992, 9007199254740993, 1e16, 1e21, -2.5, 123456.789 };
+        for (int i = 0; i < 5000; i++)
+        {
+            double d = BitConverter.Int64BitsToDouble(random.NextInt64());
+            doubles.Add(double.IsFinite(d) ? d : random.NextDouble() * Math.Pow(10, random.Next(-20, 20)));
+        }
+
+        var values = doubles.Select(d => (object)new ChatCompletionRequest { Model = "m", Temperature = d, Messages = [new UserMessage { Content = "x" }], AdditionalProperties = { ["d"] = d, ["j"] = new JValue(d) } }).ToList();
+
+        // Act
+        var (failures, fast) = Compare(values);
+
+        // Assert
+        Assert.That(failures, Is.Empty);
+        Assert.That(fast, Is.EqualTo(values.Count));
+    }
+
+    [Test]
+    public void TryWrite_NaNOrAValueThatRefersToItself_GivesUpAndLeavesTheOutputAsItWas()
+    {
+        // Arrange
+        var loop = new UserMessage { Content = "x" };
+        loop.AdditionalProperties["self"] = loop;
+        var nan = new ChatCompletionRequest { Model = "m", Temperature = double.NaN };
+        using var output = new JsonBytes();
+        output.StartArray();
+        output.String("kept");
+
+        // Act
+        bool wroteLoop = Utf8DtoWriter.TryWrite(output, loop);
+        bool wroteNaN = Utf8DtoWriter.TryWrite(output, nan);
+        output.EndArray();
+
+        // Assert
+        Assert.That(wroteLoop, Is.False);
+        Assert.That(wroteNaN, Is.False);
+        Assert.That(Encoding.UTF8.GetString(output.Written), Is.EqualTo("""["kept"]"""));
+        Assert.That(() => OpenPipeJson.Serialize(loop), Throws.InstanceOf<JsonSerializationException>());
+    }
+
+    /// <summary>Each document read (by Newtonsoft) as each wire type it reads as.</summary>
+    private static IEnumerable<object> Values(IEnumerable<string> documents)
+    {
+        var serializer = JsonSerializer.Create(OpenPipeJson.Settings);
+        foreach (string json in documents)
+        {
+            foreach (Type type in Utf8DtoReaderTests.WireTypes)
+            {
+                object? value;
+                try
+                {
+                    value = serializer.Deserialize(new JsonTextReader(new System.IO.StringReader(json)), type);
+                }
+                catch (Exception)
+                {
+                    continue;
+                }
+
+                if (value is not null)
+                {
+                    yield return value;
+                }
+            }
+        }
+    }
+
+    private static (List<string> Failures, int Fast) Compare(IEnumerable<object> values)
+    {
+        var failures = new List<string>();
+        int fast = 0;
+        using var output = new JsonBytes();
+        foreach (object value in values)
+        {
+            string expected;
+            try
+            {
+                expected = OpenPipeJson.Serialize(value);
+            }
+            catch (JsonException)
+            {
+                continue;
+            }
+
+            output.Rewind((0, false));
+            if (!Utf8DtoWriter.TryWrite(output, value))
+            {
+                continue;
+            }
+
+            fast++;
+            byte[] expectedBytes = Encoding.UTF8.GetBytes(expected);
+            if (!output.Written.SequenceEqual(expectedBytes))
+            {
+                failures.Add($"{value.GetType().Name}:\n  newtonsoft {Shorten(expected)}\n  fast       {Shorten(Encoding.UTF8.GetString(output.Written))}");
+                if (failures.Count > 10)
+                {
+                    break;
+                }
+            }
+        }
+
+        return (failures, fast);
+    }
+
+    private static string Shorten(string text) => text.Length <= 400 ? text : text[..400] + "...";
+}
