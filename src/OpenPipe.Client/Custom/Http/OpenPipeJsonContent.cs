@@ -1,5 +1,6 @@
 // Adds: the request body the generated client sends (through nswag.templates/Client.Class.liquid):
-// the DTO serialized once with a cached serializer straight into a pooled UTF-8 buffer, with its
+// the DTO written once into a pooled UTF-8 buffer (by the fast writer, Utf8DtoWriter, or when it
+// gives up by Newtonsoft with a cached serializer), with its
 // length known (no chunked upload), where NSwag's template builds a string, then a StringContent
 // that encodes it into another array. Sending it again (a retry) writes the same bytes.
 
@@ -35,6 +36,18 @@ internal sealed class OpenPipeJsonContent : HttpContent
     /// <returns>The content.</returns>
     public static OpenPipeJsonContent Create(object value, JsonSerializer serializer)
     {
+        if (Utf8DtoWriter.Follows(serializer))
+        {
+            var fast = new JsonBytes();
+            if (Utf8DtoWriter.TryWrite(fast, value))
+            {
+                var (buffer, length) = fast.Detach();
+                return new OpenPipeJsonContent(buffer, length);
+            }
+
+            fast.Dispose();
+        }
+
         using var writer = new PooledUtf8Writer();
         using (var json = new JsonTextWriter(writer) { ArrayPool = OpenPipeJson.CharPool, CloseOutput = false })
         {

@@ -165,19 +165,30 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
     }
 
     /// <summary>
-    /// Writes each event's data straight into the formatter's buffer as UTF-8: one serializer and
-    /// pooled char buffers per stream, no string per chunk.
+    /// Writes each event's data into the formatter's buffer as UTF-8: by the fast writer
+    /// (Utf8DtoWriter, Newtonsoft's bytes) into one pooled buffer per stream, or when it gives up by
+    /// one serializer with pooled char buffers per stream; no string per chunk.
     /// </summary>
     private sealed class ChunkWriter : IDisposable
     {
         private readonly Newtonsoft.Json.JsonSerializer serializer = Newtonsoft.Json.JsonSerializer.Create(OpenPipeJson.Settings);
         private readonly Utf8BufferTextWriter text = new();
+        private readonly JsonBytes fast = new();
 
         public void Format(SseItem<object> item, System.Buffers.IBufferWriter<byte> destination)
         {
             if (item.Data is string preformatted)
             {
                 System.Text.EncodingExtensions.GetBytes(System.Text.Encoding.UTF8, preformatted.AsSpan(), destination);
+                return;
+            }
+
+            fast.Rewind(default);
+            if (Utf8DtoWriter.TryWrite(fast, item.Data))
+            {
+                ReadOnlySpan<byte> written = fast.Written;
+                written.CopyTo(destination.GetSpan(written.Length));
+                destination.Advance(written.Length);
                 return;
             }
 
@@ -190,7 +201,11 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
             text.Flush();
         }
 
-        public void Dispose() => text.Dispose();
+        public void Dispose()
+        {
+            text.Dispose();
+            fast.Dispose();
+        }
     }
 
     /// <summary>
