@@ -70,8 +70,7 @@ public class SerializationBenchmarks
     [BenchmarkCategory("deserialize large response")]
     public string DeserializeLarge_OpenPipeDtos()
     {
-        using var reader = new JsonTextReader(new StreamReader(new MemoryStream(Fixtures.Large), Encoding.UTF8));
-        var completion = serializer.Deserialize<ChatCompletion>(reader)!;
+        var completion = OpenPipeJson.Deserialize<ChatCompletion>(Fixtures.Large)!;
         var choice = completion.Choices[0];
         return Summary.Of(completion.Id, choice.Message.Content, choice.Logprobs?.Content?.Count ?? 0, choice.Message.ToolCalls?.Count ?? 0);
     }
