@@ -111,6 +111,23 @@ public sealed class Utf8DtoWriterTests
         Assert.That(() => OpenPipeJson.Serialize(loop), Throws.InstanceOf<JsonSerializationException>());
     }
 
+    [Test]
+    public void SerializeToUtf8Bytes_RequestAndAValueLeftToNewtonsoft_AreTheUtf8OfSerialize()
+    {
+        // Arrange
+        var request = new ChatCompletionRequest { Model = "m", Messages = [new UserMessage { Content = "é \ud83d\ude00" }], Temperature = 0.5 };
+        var leftToNewtonsoft = new ChatCompletionRequest { Model = "m", AdditionalProperties = { ["when"] = new DateTime(2026, 11, 30, 0, 0, 0, DateTimeKind.Utc) } };
+
+        // Act
+        byte[] fast = OpenPipeJson.SerializeToUtf8Bytes(request);
+        byte[] slow = OpenPipeJson.SerializeToUtf8Bytes(leftToNewtonsoft);
+
+        // Assert
+        Assert.That(fast, Is.EqualTo(Encoding.UTF8.GetBytes(OpenPipeJson.Serialize(request))));
+        Assert.That(slow, Is.EqualTo(Encoding.UTF8.GetBytes(OpenPipeJson.Serialize(leftToNewtonsoft))));
+        Assert.That(Encoding.UTF8.GetString(slow), Does.Contain("\"when\":\"2026-11-30T00:00:00Z\""));
+    }
+
     /// <summary>Each document read (by Newtonsoft) as each wire type it reads as.</summary>
     private static IEnumerable<object> Values(IEnumerable<string> documents)
     {

@@ -75,6 +75,19 @@ public static class OpenPipeJson
     /// <returns>Compact JSON.</returns>
     public static string Serialize(object? value) => JsonConvert.SerializeObject(value, Settings);
 
+    /// <summary>
+    /// Serializes with <see cref="Settings"/> to UTF-8, as the client writes request bodies: the
+    /// bytes are those of <see cref="Serialize"/> encoded as UTF-8, written in one pass over the
+    /// value when it has the wire's usual shape, by Newtonsoft otherwise.
+    /// </summary>
+    /// <param name="value">The value.</param>
+    /// <returns>Compact JSON as UTF-8, without a byte order mark.</returns>
+    public static byte[] SerializeToUtf8Bytes(object? value)
+    {
+        using var bytes = new JsonBytes();
+        return Utf8DtoWriter.TryWrite(bytes, value) ? bytes.Written.ToArray() : System.Text.Encoding.UTF8.GetBytes(Serialize(value));
+    }
+
     /// <summary>Deserializes with <see cref="Settings"/>.</summary>
     /// <typeparam name="T">The type to read.</typeparam>
     /// <param name="json">The JSON.</param>
