@@ -112,6 +112,22 @@ public sealed class Utf8DtoWriterTests
     }
 
     [Test]
+    public void TryWrite_TokensOtherThanPlainJsonValues_AreLeftToNewtonsoft()
+    {
+        // Arrange: a comment and raw JSON hold strings but are not JSON strings; a date, a decimal, a GUID.
+        JToken[] tokens = [JValue.CreateComment("c"), new JRaw("{\"a\":1}"), new JValue(new DateTime(2026, 1, 1)), new JValue(1.5m), new JValue(Guid.Empty), JValue.CreateUndefined()];
+
+        // Act / Assert
+        foreach (JToken token in tokens)
+        {
+            using var output = new JsonBytes();
+            var message = new UserMessage { Content = "x", AdditionalProperties = { ["t"] = token } };
+            Assert.That(Utf8DtoWriter.TryWrite(output, message), Is.False, token.Type.ToString());
+            Assert.That(output.Count, Is.Zero);
+        }
+    }
+
+    [Test]
     public void SerializeToUtf8Bytes_RequestAndAValueLeftToNewtonsoft_AreTheUtf8OfSerialize()
     {
         // Arrange

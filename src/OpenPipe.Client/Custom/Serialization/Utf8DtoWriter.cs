@@ -285,19 +285,19 @@ internal static class Utf8DtoWriter
             case JValue { Type: JTokenType.Null }:
                 output.Null();
                 break;
-            case JValue { Value: string text }:
+            case JValue { Type: JTokenType.String, Value: string text } when token is not JRaw:
                 output.String(text);
                 break;
-            case JValue { Value: long whole }:
+            case JValue { Type: JTokenType.Integer, Value: long whole }:
                 output.Integer(whole);
                 break;
-            case JValue { Value: int small }:
+            case JValue { Type: JTokenType.Integer, Value: int small }:
                 output.Integer(small);
                 break;
-            case JValue { Value: double number }:
+            case JValue { Type: JTokenType.Float, Value: double number }:
                 output.Number(number);
                 break;
-            case JValue { Value: bool flag }:
+            case JValue { Type: JTokenType.Boolean, Value: bool flag }:
                 output.Boolean(flag);
                 break;
             default:
