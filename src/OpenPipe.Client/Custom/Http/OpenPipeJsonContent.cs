@@ -36,7 +36,7 @@ internal sealed class OpenPipeJsonContent : HttpContent
     /// <returns>The content.</returns>
     public static OpenPipeJsonContent Create(object value, JsonSerializer serializer)
     {
-        if (Utf8DtoWriter.Follows(serializer))
+        if (OpenPipeJson.FollowsWireContracts(serializer))
         {
             var fast = new JsonBytes();
             if (Utf8DtoWriter.TryWrite(fast, value))

@@ -62,6 +62,40 @@ public static class OpenPipeJson
         return settings;
     }
 
+    /// <summary>
+    /// The contract of <paramref name="type"/> under <see cref="Settings"/> and the converter
+    /// Newtonsoft uses for a value of that type with no member converter: the type's own
+    /// (<c>[JsonConverter]</c>), else the first of the settings' converters that takes it, else
+    /// Newtonsoft's built-in one; null when there is none (the fast reader and writer follow this).
+    /// </summary>
+    /// <param name="type">The value's type.</param>
+    /// <param name="contract">The type's contract.</param>
+    /// <returns>The converter, or null.</returns>
+    internal static JsonConverter? ConverterFor(Type type, out JsonContract contract)
+    {
+        contract = Serializer.ContractResolver.ResolveContract(type);
+        if (contract.Converter is { } own)
+        {
+            return own;
+        }
+
+        foreach (var converter in Serializer.Converters)
+        {
+            if (converter.CanConvert(type))
+            {
+                return converter;
+            }
+        }
+
+        return contract.InternalConverter;
+    }
+
+    /// <summary>Whether <paramref name="serializer"/> reads and writes with the wire settings' contracts, which the fast reader and writer follow.</summary>
+    /// <param name="serializer">A serializer.</param>
+    /// <returns>Whether it shares the wire settings' contract resolver.</returns>
+    internal static bool FollowsWireContracts(JsonSerializer serializer) =>
+        ReferenceEquals(serializer.ContractResolver, Serializer.ContractResolver);
+
     /// <summary>Char buffers for Newtonsoft readers and writers, from the shared array pool.</summary>
     public static IArrayPool<char> CharPool { get; } = new SharedCharPool();
 

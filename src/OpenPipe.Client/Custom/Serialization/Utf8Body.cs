@@ -61,7 +61,7 @@ internal static class Utf8Body
         }
 
         // The fast reader follows the wire settings' contracts: a serializer with another resolver reads for itself.
-        if (ReferenceEquals(serializer.ContractResolver, OpenPipeJson.Serializer.ContractResolver) && Utf8DtoReader.TryRead(utf8, out T? value))
+        if (OpenPipeJson.FollowsWireContracts(serializer) && Utf8DtoReader.TryRead(utf8, out T? value))
         {
             return value;
         }

@@ -96,8 +96,7 @@ internal static partial class Utf8DtoReader
 
     private static ValueReader Create(Type type)
     {
-        var contract = Serializer.ContractResolver.ResolveContract(type);
-        NJ.JsonConverter? converter = contract.Converter ?? MatchingConverter(type) ?? contract.InternalConverter;
+        NJ.JsonConverter? converter = OpenPipeJson.ConverterFor(type, out var contract);
         if (converter is { CanRead: true })
         {
             return ForConverter(type, converter);
@@ -126,20 +125,6 @@ internal static partial class Utf8DtoReader
             default:
                 return Make(typeof(Unsupported<>), [type]);
         }
-    }
-
-    /// <summary>The first of the settings' converters that takes <paramref name="type"/>, as Newtonsoft picks it.</summary>
-    private static NJ.JsonConverter? MatchingConverter(Type type)
-    {
-        foreach (var converter in Serializer.Converters)
-        {
-            if (converter.CanConvert(type))
-            {
-                return converter;
-            }
-        }
-
-        return null;
     }
 
     private static ValueReader ForConverter(Type type, NJ.JsonConverter converter)

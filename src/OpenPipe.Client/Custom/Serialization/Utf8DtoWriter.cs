@@ -54,12 +54,6 @@ internal static class Utf8DtoWriter
         }
     }
 
-    /// <summary>Whether <paramref name="serializer"/> writes as the wire settings do (the fast path follows their contracts).</summary>
-    /// <param name="serializer">A serializer.</param>
-    /// <returns>Whether it shares the wire settings' contract resolver.</returns>
-    public static bool Follows(NJ.JsonSerializer serializer) =>
-        ReferenceEquals(serializer.ContractResolver, OpenPipeJson.Serializer.ContractResolver);
-
     private static void Write(JsonBytes output, object? value)
     {
         if (value is null)
@@ -73,12 +67,9 @@ internal static class Utf8DtoWriter
 
     private static TypeWriter For(Type type) => Writers.TryGetValue(type, out var writer) ? writer : Writers.GetOrAdd(type, Create);
 
-    private static NJ.JsonSerializer Serializer => OpenPipeJson.Serializer;
-
     private static TypeWriter Create(Type type)
     {
-        var contract = Serializer.ContractResolver.ResolveContract(type);
-        NJ.JsonConverter? converter = contract.Converter ?? MatchingConverter(type) ?? contract.InternalConverter;
+        NJ.JsonConverter? converter = OpenPipeJson.ConverterFor(type, out var contract);
         if (converter is { CanWrite: true })
         {
             return ForConverter(type, converter, contract);
@@ -117,20 +108,6 @@ internal static class Utf8DtoWriter
                 (TypeWriter)Activator.CreateInstance(typeof(DictionaryWriter<>).MakeGenericType(value))!,
             _ => Unsupported.Instance,
         };
-    }
-
-    /// <summary>The first of the settings' converters that takes <paramref name="type"/>, as Newtonsoft picks it.</summary>
-    private static NJ.JsonConverter? MatchingConverter(Type type)
-    {
-        foreach (var converter in Serializer.Converters)
-        {
-            if (converter.CanConvert(type))
-            {
-                return converter;
-            }
-        }
-
-        return null;
     }
 
     private static TypeWriter ForConverter(Type type, NJ.JsonConverter converter, JsonContract contract)

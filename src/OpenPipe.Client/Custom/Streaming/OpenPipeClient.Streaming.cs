@@ -203,7 +203,7 @@ public partial class OpenPipeClient
                 ThrowIfErrorEvent(Encoding.UTF8.GetString(data), response);
             }
 
-            if (ReferenceEquals(serializer.ContractResolver, OpenPipeJson.Serializer.ContractResolver) && Utf8DtoReader.TryRead(data, out ChatCompletionChunk? fast))
+            if (OpenPipeJson.FollowsWireContracts(serializer) && Utf8DtoReader.TryRead(data, out ChatCompletionChunk? fast))
             {
                 return fast;
             }
