@@ -2,10 +2,10 @@
 // a stream event, a request body). It walks the bytes once with System.Text.Json's Utf8JsonReader
 // and fills the same NSwag DTOs from their Newtonsoft contracts (names, required members, null
 // handling, extension data, the kit's converters), so what it reads is what Newtonsoft reads.
-// It covers the common shape only: a key that is escaped, differently cased or repeated, a value
-// whose JSON type is not the member's (a string for a number, a float for an integer), a number
-// outside long or double, a null array item, a converter it does not know, a missing required
-// member, JSON nested more than 64 deep, or anything malformed, and it gives up. The caller then
+// It covers the common shape only. On a key that is escaped, differently cased or repeated, a
+// value whose JSON type is not the member's (a string for a number, a float for an integer), a
+// number outside long or double, a null array item, a converter it does not know, a missing
+// required member, JSON nested more than 64 deep, or anything malformed, it gives up. The caller then
 // reads the same bytes with Newtonsoft, which accepts or rejects them exactly as before, with its
 // own messages and paths. Giving up costs one exception; inputs of that kind are rare.
 
