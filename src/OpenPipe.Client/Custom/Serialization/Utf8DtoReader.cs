@@ -48,13 +48,13 @@ internal static partial class Utf8DtoReader
     public static bool TryRead<T>(ReadOnlySpan<byte> utf8, [MaybeNullWhen(false)] out T value)
     {
         value = default;
-        if (For(typeof(T)) is not ValueReader<T> typed)
-        {
-            return false;
-        }
-
         try
         {
+            if (For(typeof(T)) is not ValueReader<T> typed)
+            {
+                return false;
+            }
+
             var reader = new Utf8JsonReader(utf8, Options);
             if (!reader.Read() || reader.TokenType == JsonTokenType.Null)
             {
@@ -73,8 +73,8 @@ internal static partial class Utf8DtoReader
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // GiveUp, a JsonException for malformed input, a failed transcoding of invalid UTF-8
-            // (InvalidOperationException), a duplicate key in a JObject (ArgumentException): all
-            // mean "not on the fast path", never a different answer.
+            // (InvalidOperationException), a duplicate key in a JObject (ArgumentException), a
+            // type it could not make a plan for: all mean "not on the fast path", never a different answer.
             return false;
         }
     }

@@ -150,21 +150,9 @@ internal static class Utf8DtoWriter
             });
         }
 
-        if (generic == typeof(ModeOrObjectConverter<,>))
+        if (generic == typeof(ModeOrObjectConverter<,>) && type == converterType.GetGenericArguments()[0])
         {
-            var mode = type.GetProperty("Mode")!;
-            var value = type.GetProperty("Object")!;
-            return new Primitive((o, v) =>
-            {
-                if (mode.GetValue(v) is string text)
-                {
-                    o.String(text);
-                }
-                else
-                {
-                    Write(o, value.GetValue(v));
-                }
-            });
+            return (TypeWriter)Activator.CreateInstance(typeof(ModeOrObjectWriter<,>).MakeGenericType(converterType.GetGenericArguments()))!;
         }
 
         if (converter is StopSequencesConverter)
@@ -199,6 +187,25 @@ internal static class Utf8DtoWriter
             else
             {
                 output.Null();
+            }
+        }
+    }
+
+    /// <summary>A mode-or-object union (ModeOrObjectConverter): the mode string, else the object, else null.</summary>
+    private sealed class ModeOrObjectWriter<TSelf, TObject> : TypeWriter
+        where TSelf : class, IModeOrObject<TSelf, TObject>
+        where TObject : class
+    {
+        public override void Write(JsonBytes output, object value)
+        {
+            var union = (TSelf)value;
+            if (union.Mode is { } mode)
+            {
+                output.String(mode);
+            }
+            else
+            {
+                Utf8DtoWriter.Write(output, union.Object);
             }
         }
     }
