@@ -55,54 +55,41 @@ public sealed partial class OpenPipeResilienceHandler : DelegatingHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        bool streaming = request.Options.TryGetValue(StreamingOption, out bool s) && s;
+        var call = new Call(this, request, request.Options.TryGetValue(StreamingOption, out bool s) && s);
         long started = Stopwatch.GetTimestamp();
-        int attempts = 0;
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
         HttpResponseMessage response;
         try
         {
-            response = await pipeline.ExecuteAsync(
-                async token =>
-                {
-                    attempts++;
-                    var attempt = await base.SendAsync(request, token).ConfigureAwait(false);
-                    if (!streaming || !attempt.IsSuccessStatusCode)
-                    {
-                        try
-                        {
-                            // Read the whole body inside the attempt: a break mid-body is a failed attempt.
-                            await attempt.Content.LoadIntoBufferAsync(token).ConfigureAwait(false);
-                        }
-                        catch
-                        {
-                            attempt.Dispose();
-                            throw;
-                        }
-                    }
-
-                    return attempt;
-                },
-                cancellationToken).ConfigureAwait(false);
+            // The outcome overload, a static callback and one state object: no closure or delegate
+            // per call, and a failed attempt travels to the retry strategy as an outcome, not a throw.
+            var outcome = await pipeline.ExecuteOutcomeAsync(static (context, call) => call.AttemptAsync(context.CancellationToken), context, call).ConfigureAwait(false);
+            outcome.ThrowIfException();
+            response = outcome.Result!;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            LogCancelled(logger, request.Method.Method, PathOf(request), attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            LogCancelled(logger, request.Method.Method, PathOf(request), call.Attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             throw;
         }
         catch (TimeoutRejectedException e)
         {
-            LogFailed(logger, request.Method.Method, PathOf(request), attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds, "timeout");
+            LogFailed(logger, request.Method.Method, PathOf(request), call.Attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds, "timeout");
             throw new OpenPipeApiException($"No response within the network time-out of {e.Timeout.TotalSeconds:0.###} s (after retries).", 0, null, null, e);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException)
         {
-            LogFailed(logger, request.Method.Method, PathOf(request), attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds, e.GetType().Name);
+            LogFailed(logger, request.Method.Method, PathOf(request), call.Attempts, Stopwatch.GetElapsedTime(started).TotalMilliseconds, e.GetType().Name);
             throw new OpenPipeApiException($"The request failed before a complete response arrived (after retries): {e.Message}", 0, null, null, e);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
 
         if (logger.IsEnabled(LogLevel.Information))
         {
-            LogResponse(logger, request.Method.Method, PathOf(request), (int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds, attempts);
+            LogResponse(logger, request.Method.Method, PathOf(request), (int)response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds, call.Attempts);
         }
 
         if (!response.IsSuccessStatusCode)
@@ -115,6 +102,37 @@ public sealed partial class OpenPipeResilienceHandler : DelegatingHandler
 
         return response;
     }
+
+    /// <summary>One request's attempts: what the pipeline's static callback needs, in one object.</summary>
+    private sealed class Call(OpenPipeResilienceHandler handler, HttpRequestMessage request, bool streaming)
+    {
+        public int Attempts { get; private set; }
+
+        public async ValueTask<Outcome<HttpResponseMessage>> AttemptAsync(CancellationToken cancellationToken)
+        {
+            Attempts++;
+            HttpResponseMessage? attempt = null;
+            try
+            {
+                attempt = await handler.SendOnceAsync(request, cancellationToken).ConfigureAwait(false);
+                if (!streaming || !attempt.IsSuccessStatusCode)
+                {
+                    // Read the whole body inside the attempt: a break mid-body is a failed attempt.
+                    await attempt.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                return Outcome.FromResult(attempt);
+            }
+            catch (Exception e)
+            {
+                attempt?.Dispose();
+                return Outcome.FromException<HttpResponseMessage>(e);
+            }
+        }
+    }
+
+    /// <summary>One attempt through the inner handler.</summary>
+    private Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, CancellationToken cancellationToken) => base.SendAsync(request, cancellationToken);
 
     /// <summary>The path logged (never the query); made only when a line is written.</summary>
     private static string PathOf(HttpRequestMessage request) => request.RequestUri?.AbsolutePath ?? string.Empty;
