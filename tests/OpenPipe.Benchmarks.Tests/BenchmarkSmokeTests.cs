@@ -204,6 +204,63 @@ public sealed class BenchmarkSmokeTests
     }
 
     [Test]
+    public async Task ServerLoad_QuickInterleavedRun_EveryTargetTakesATurnEachCycleInRotatingOrder()
+    {
+        using var log = new StringWriter();
+
+        var report = await ServerLoad.MeasureAsync(ServerLoadOptions.Quick with { InProcessLoad = true, Only = "SSE", Interleave = 3 }, log);
+
+        var comparison = report.Comparisons.Single();
+        var names = comparison.Peers.Select(p => p.Name).Append(comparison.Project.Name).ToArray();
+        var expected = Enumerable.Range(1, 3).SelectMany(cycle => names.Select((_, turn) => (cycle, names[(turn + cycle - 1) % names.Length]))).ToArray();
+        Assert.That(report.Runs.Select(r => (r.Round, r.Target)), Is.EqualTo(expected), "each cycle a turn for every target, starting one later each cycle");
+        Assert.That(report.Runs.Select(r => r.Errors), Is.All.EqualTo(0));
+        Assert.That(report.Runs.Select(r => r.RequestsPerSecond), Is.All.GreaterThan(0), "a resumed client sends again");
+        Assert.That(report.Runs.All(r => r.P99Ms >= r.P50Ms && r.P50Ms > 0), Is.True, "each window has its own latencies");
+        Assert.That(report.Ratios().Count(), Is.EqualTo(3));
+        using var ratios = new StringWriter();
+        report.WriteRatios(ratios);
+        Assert.That(ratios.ToString(), Does.Contain("median"), "three or more rounds get a median row");
+    }
+
+    [Test]
+    public async Task LoadClient_SeparateProcess_PausesResumesAndPrintsEachWindow()
+    {
+        var report = await ServerLoad.MeasureAsync(ServerLoadOptions.Quick with { Only = "SSE", Interleave = 2 }, TextWriter.Null);
+
+        Assert.That(report.Runs, Has.Count.EqualTo(4));
+        Assert.That(report.Runs.Select(r => r.Errors), Is.All.EqualTo(0));
+        Assert.That(report.Runs.Select(r => r.RequestsPerSecond), Is.All.GreaterThan(0));
+        Assert.That(report.Runs.All(r => r.P99Ms >= r.P50Ms && r.P50Ms > 0), Is.True, "the window latencies came back from the other process");
+    }
+
+    [Test]
+    public async Task LoadClient_Paused_SendsNothingUntilResumed()
+    {
+        // Arrange: a client against a port nothing listens on counts a failure per attempt.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        await using var load = LoadClient.Start(new Uri($"http://127.0.0.1:{port}/"), [], 2, null);
+        load.BeginMeasure();
+        load.Pause();
+        await Task.Delay(200);
+        load.TakeWindow();
+
+        // Act
+        await Task.Delay(300);
+        var paused = load.TakeWindow();
+        load.Resume();
+        await Task.Delay(300);
+        var resumed = load.TakeWindow();
+
+        // Assert
+        Assert.That(paused.Errors, Is.EqualTo(0), "no attempt while paused");
+        Assert.That(resumed.Errors, Is.GreaterThan(0), "attempts again once resumed");
+    }
+
+    [Test]
     public async Task LoadClient_SeparateProcess_TakesCommandsAndPrintsWhatItMeasured()
     {
         var report = await ServerLoad.MeasureAsync(ServerLoadOptions.Quick with { Only = "SSE", Rounds = 1 }, TextWriter.Null);

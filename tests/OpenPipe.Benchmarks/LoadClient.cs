@@ -14,10 +14,12 @@ namespace OpenPipe.Benchmarks;
 /// <summary>
 /// The load generator: a fixed number of connections, each sending the same POST back to back and
 /// reading every response whole, until stopped. Latencies are recorded only between
-/// <see cref="BeginMeasure"/> and <see cref="EndMeasureAsync"/>. In its own process
-/// (<c>--load-client URL BODYFILE CONCURRENCY KEY</c>) it takes the commands <c>measure</c> and
-/// <c>stop</c> on standard input and prints "count | p50 ms | p99 ms | errors" after <c>stop</c>,
-/// so the server's process does only server work. Bounded: it stops when told, when standard input
+/// <see cref="BeginMeasure"/> and <see cref="EndMeasureAsync"/> (or <see cref="TakeWindow"/>).
+/// <see cref="Pause"/> parks every worker after its request in flight, so several load clients can
+/// take turns against one server. In its own process (<c>--load-client URL BODYFILE CONCURRENCY
+/// KEY</c>) it takes the commands <c>measure</c>, <c>pause</c>, <c>resume</c>, <c>window</c>
+/// (prints the window's "count | p50 ms | p99 ms | errors" and starts the next) and <c>stop</c>
+/// (prints the same for what is left) on standard input, so the server's process does only server work. Bounded: it stops when told, when standard input
 /// closes, or after <see cref="MaxLifetime"/>.
 /// </summary>
 public sealed class LoadClient : IAsyncDisposable
@@ -31,6 +33,7 @@ public sealed class LoadClient : IAsyncDisposable
     private readonly int[] errors;
     private readonly Task[] workers;
     private volatile bool measuring;
+    private volatile TaskCompletionSource? paused;
 
     private LoadClient(Uri url, byte[] body, int concurrency, string? key)
     {
@@ -49,21 +52,46 @@ public sealed class LoadClient : IAsyncDisposable
     /// <summary>From now on, latencies and errors count.</summary>
     public void BeginMeasure() => measuring = true;
 
-    /// <summary>Stops the workers and returns what was measured since <see cref="BeginMeasure"/>.</summary>
+    /// <summary>Each worker finishes the request it has in flight, then waits for <see cref="Resume"/>.</summary>
+    public void Pause() => paused ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The workers send again.</summary>
+    public void Resume() => Interlocked.Exchange(ref paused, null)?.TrySetResult();
+
+    /// <summary>What was measured since <see cref="BeginMeasure"/> or the last window; counting goes on from zero.</summary>
+    public LoadResult TakeWindow()
+    {
+        var all = new List<double>();
+        int failed = 0;
+        for (int w = 0; w < latencies.Length; w++)
+        {
+            lock (latencies[w])
+            {
+                all.AddRange(latencies[w]);
+                latencies[w].Clear();
+                failed += Interlocked.Exchange(ref errors[w], 0);
+            }
+        }
+
+        all.Sort();
+        double Percentile(double p) => all.Count == 0 ? double.NaN : all[Math.Min(all.Count - 1, (int)(p * all.Count))];
+        return new LoadResult(all.Count, Percentile(0.50), Percentile(0.99), failed);
+    }
+
+    /// <summary>Stops the workers and returns what was measured since <see cref="BeginMeasure"/> (or the last window).</summary>
     public async Task<LoadResult> EndMeasureAsync()
     {
         measuring = false;
         await stop.CancelAsync();
+        Resume();
         await Task.WhenAll(workers);
-        double[] all = latencies.SelectMany(l => l).Order().ToArray();
-
-        double Percentile(double p) => all.Length == 0 ? double.NaN : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
-        return new LoadResult(all.Length, Percentile(0.50), Percentile(0.99), errors.Sum());
+        return TakeWindow();
     }
 
     public async ValueTask DisposeAsync()
     {
         await stop.CancelAsync();
+        Resume();
         await Task.WhenAll(workers);
         http.Dispose();
         stop.Dispose();
@@ -73,6 +101,12 @@ public sealed class LoadClient : IAsyncDisposable
     {
         while (!stop.IsCancellationRequested)
         {
+            if (paused is { } gate)
+            {
+                await gate.Task;
+                continue;
+            }
+
             long t0 = Stopwatch.GetTimestamp();
             bool ok;
             try
@@ -100,13 +134,16 @@ public sealed class LoadClient : IAsyncDisposable
 
             if (measuring)
             {
-                if (ok)
+                lock (latencies[w])
                 {
-                    latencies[w].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
-                }
-                else
-                {
-                    Interlocked.Increment(ref errors[w]);
+                    if (ok)
+                    {
+                        latencies[w].Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+                    }
+                    else
+                    {
+                        errors[w]++;
+                    }
                 }
             }
         }
@@ -124,11 +161,23 @@ public sealed class LoadClient : IAsyncDisposable
         string? line;
         while ((line = await Console.In.ReadLineAsync()) is not null)
         {
-            if (line == "measure")
+            switch (line)
             {
-                load.BeginMeasure();
+                case "measure":
+                    load.BeginMeasure();
+                    break;
+                case "pause":
+                    load.Pause();
+                    break;
+                case "resume":
+                    load.Resume();
+                    break;
+                case "window":
+                    Console.WriteLine(load.TakeWindow().ToLine());
+                    break;
             }
-            else if (line == "stop")
+
+            if (line == "stop")
             {
                 break;
             }

@@ -60,6 +60,12 @@ public static class ServerLoad
         log.WriteLine(ServerRun.Header);
         foreach (var comparison in comparisons)
         {
+            if (options.Interleave is { } cycles)
+            {
+                runs.AddRange(await InterleaveAsync(comparison, cycles, options, log));
+                continue;
+            }
+
             for (int round = 1; round <= options.Rounds; round++)
             {
                 foreach (var target in comparison.Peers.Append(comparison.Project))
@@ -78,11 +84,68 @@ public static class ServerLoad
     private static async Task<ServerRun> RunOneAsync(ServerComparison comparison, ServerTarget target, int round, ServerLoadOptions options)
     {
         await using var load = await LoadHandle.StartAsync(target.Url, target.Body, options.Concurrency, target.Key, options.InProcessLoad);
-        var clock = Stopwatch.StartNew();
+        var (warmup, converged) = await WarmUpAsync(target, options);
+        load.BeginMeasure();
+        return await MeasureWindowAsync(comparison, target, round, load, options.Duration, warmup, converged, end: true);
+    }
 
-        // Warm up: windows of requests/s until two consecutive ones agree within 5%, after the minimum.
+    /// <summary>
+    /// The comparison's targets take turns against the same server process: every target's load
+    /// client starts and warms up (as <see cref="RunOneAsync"/> does), then, <paramref name="cycles"/>
+    /// times, each target in turn resumes, runs <see cref="ServerLoadOptions.Settle"/>, is measured
+    /// for <see cref="ServerLoadOptions.Slice"/> and pauses. The order rotates every cycle, and a
+    /// cycle is a round: its ratios compare windows seconds apart, so a machine that drifts over
+    /// minutes moves both sides of a ratio alike.
+    /// </summary>
+    internal static async Task<List<ServerRun>> InterleaveAsync(ServerComparison comparison, int cycles, ServerLoadOptions options, TextWriter log)
+    {
+        var targets = comparison.Peers.Append(comparison.Project).ToArray();
+        var loads = new List<LoadHandle>();
+        var warmups = new (TimeSpan Warmup, bool Converged)[targets.Length];
+        var runs = new List<ServerRun>();
+        try
+        {
+            for (int i = 0; i < targets.Length; i++)
+            {
+                var load = await LoadHandle.StartAsync(targets[i].Url, targets[i].Body, options.Concurrency, targets[i].Key, options.InProcessLoad);
+                loads.Add(load);
+                warmups[i] = await WarmUpAsync(targets[i], options);
+                await load.PauseAsync();
+            }
+
+            for (int cycle = 1; cycle <= cycles; cycle++)
+            {
+                for (int turn = 0; turn < targets.Length; turn++)
+                {
+                    int i = (turn + cycle - 1) % targets.Length;
+                    await loads[i].ResumeAsync();
+                    await Task.Delay(options.Settle);
+                    loads[i].BeginMeasure();
+                    await loads[i].TakeWindowAsync(); // what the settle time saw does not count
+                    var run = await MeasureWindowAsync(comparison, targets[i], cycle, loads[i], options.Slice, warmups[i].Warmup, warmups[i].Converged, end: false);
+                    await loads[i].PauseAsync();
+                    runs.Add(run);
+                    log.WriteLine(run.ToRow());
+                    log.Flush();
+                }
+            }
+        }
+        finally
+        {
+            foreach (var load in loads)
+            {
+                await load.DisposeAsync();
+            }
+        }
+
+        return runs;
+    }
+
+    /// <summary>Windows of requests/s until two consecutive ones agree within 5%, after the minimum; bounded by the maximum.</summary>
+    private static async Task<(TimeSpan Warmup, bool Converged)> WarmUpAsync(ServerTarget target, ServerLoadOptions options)
+    {
+        var clock = Stopwatch.StartNew();
         double? previous = null;
-        bool converged = false;
         while (true)
         {
             long c0 = target.Counter.Value;
@@ -91,30 +154,31 @@ public static class ServerLoad
             double rate = (target.Counter.Value - c0) / Stopwatch.GetElapsedTime(t0).TotalSeconds;
             if (clock.Elapsed >= options.MinWarmup && previous is { } p && p > 0 && Math.Abs(rate - p) / Math.Max(rate, p) <= 0.05)
             {
-                converged = true;
-                break;
+                return (clock.Elapsed, true);
             }
 
             if (clock.Elapsed >= options.MaxWarmup)
             {
-                break;
+                return (clock.Elapsed, false);
             }
 
             previous = rate;
         }
+    }
 
-        var warmup = clock.Elapsed;
-        load.BeginMeasure();
+    /// <summary>One measured window: requests counted by the server, the process's CPU and allocations, the client's latencies.</summary>
+    private static async Task<ServerRun> MeasureWindowAsync(ServerComparison comparison, ServerTarget target, int round, LoadHandle load, TimeSpan duration, TimeSpan warmup, bool converged, bool end)
+    {
         long count0 = target.Counter.Value;
         var cpu0 = Environment.CpuUsage.TotalTime;
         long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
         long start = Stopwatch.GetTimestamp();
-        await Task.Delay(options.Duration);
+        await Task.Delay(duration);
         long count1 = target.Counter.Value;
         var cpu1 = Environment.CpuUsage.TotalTime;
         long alloc1 = GC.GetTotalAllocatedBytes(precise: true);
         var elapsed = Stopwatch.GetElapsedTime(start);
-        var seen = await load.EndMeasureAsync();
+        var seen = end ? await load.EndMeasureAsync() : await load.TakeWindowAsync();
         long requests = Math.Max(1, count1 - count0);
         return new ServerRun(
             comparison.Name,
@@ -183,6 +247,37 @@ public static class ServerLoad
             }
 
             return new LoadHandle(process, null, file);
+        }
+
+        public Task PauseAsync() => SendAsync("pause", client => client.Pause());
+
+        public Task ResumeAsync() => SendAsync("resume", client => client.Resume());
+
+        /// <summary>What the client saw since it began measuring or since the last window.</summary>
+        public async Task<LoadResult> TakeWindowAsync()
+        {
+            if (inProcess is not null)
+            {
+                return inProcess.TakeWindow();
+            }
+
+            await process!.StandardInput.WriteLineAsync("window");
+            await process.StandardInput.FlushAsync();
+            using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            string? line = await process.StandardOutput.ReadLineAsync(limit.Token);
+            return LoadResult.Parse(line ?? throw new InvalidOperationException("The load client printed no window."));
+        }
+
+        private async Task SendAsync(string command, Action<LoadClient> inProcessAction)
+        {
+            if (inProcess is not null)
+            {
+                inProcessAction(inProcess);
+                return;
+            }
+
+            await process!.StandardInput.WriteLineAsync(command);
+            await process.StandardInput.FlushAsync();
         }
 
         public void BeginMeasure()
@@ -258,6 +353,15 @@ public sealed record ServerLoadOptions
 
     public int Rounds { get; init; } = 2;
 
+    /// <summary>When set, each comparison's targets take turns in this many cycles of short windows instead of rounds (see <see cref="ServerLoad.InterleaveAsync"/>).</summary>
+    public int? Interleave { get; init; }
+
+    /// <summary>The measured window of one turn when interleaving.</summary>
+    public TimeSpan Slice { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long a target runs after it resumes before its window opens.</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(1);
+
     public bool InProcessLoad { get; init; }
 
     /// <summary>Runs only the comparisons whose name contains this.</summary>
@@ -270,6 +374,8 @@ public sealed record ServerLoadOptions
         MinWarmup = TimeSpan.FromMilliseconds(400),
         MaxWarmup = TimeSpan.FromMilliseconds(600),
         Duration = TimeSpan.FromMilliseconds(300),
+        Slice = TimeSpan.FromMilliseconds(200),
+        Settle = TimeSpan.FromMilliseconds(50),
     };
 
     public static ServerLoadOptions Parse(string[] args)
@@ -285,6 +391,8 @@ public sealed record ServerLoadOptions
             MaxWarmup = Number("--max-warmup") is { } ma ? TimeSpan.FromSeconds(ma) : o.MaxWarmup,
             Duration = Number("--duration") is { } d ? TimeSpan.FromSeconds(d) : o.Duration,
             Rounds = (int?)Number("--rounds") ?? o.Rounds,
+            Interleave = (int?)Number("--interleave") ?? o.Interleave,
+            Slice = Number("--slice") is { } s ? TimeSpan.FromSeconds(s) : o.Slice,
             Only = Value("--only") ?? o.Only,
         };
     }
@@ -334,6 +442,13 @@ public sealed record ServerLoadReport(IReadOnlyList<ServerComparison> Comparison
         }
     }
 
+    /// <summary>The middle value (the mean of the two middle ones for an even count).</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
     public void WriteRatios(TextWriter writer)
     {
         writer.WriteLine("| comparison | project / peer | round | requests/s | p99 | CPU/request | allocated/request |");
@@ -342,6 +457,21 @@ public sealed record ServerLoadReport(IReadOnlyList<ServerComparison> Comparison
         {
             var comparison = Comparisons.Single(c => c.Name == r.Comparison);
             writer.WriteLine(FormattableString.Invariant($"| {r.Comparison} | {comparison.Project.Name} / {r.Peer} | {r.Round} | {r.Throughput:0.00} | {r.P99:0.00} | {r.Cpu:0.00} | {r.Allocated:0.00} |"));
+        }
+
+        // Over many rounds (interleaved cycles), the median ratio and its range.
+        var groups = Ratios().GroupBy(r => (r.Comparison, r.Peer)).Where(g => g.Count() >= 3).ToArray();
+        if (groups.Length > 0)
+        {
+            writer.WriteLine();
+            writer.WriteLine("| comparison | project / peer | rounds | requests/s median (min-max) | p99 median (min-max) | CPU/request median |");
+            writer.WriteLine("|---|---|---:|---:|---:|---:|");
+            foreach (var g in groups)
+            {
+                var comparison = Comparisons.Single(c => c.Name == g.Key.Comparison);
+                writer.WriteLine(FormattableString.Invariant(
+                    $"| {g.Key.Comparison} | {comparison.Project.Name} / {g.Key.Peer} | {g.Count()} | {Median(g.Select(r => r.Throughput)):0.00} ({g.Min(r => r.Throughput):0.00}-{g.Max(r => r.Throughput):0.00}) | {Median(g.Select(r => r.P99)):0.00} ({g.Min(r => r.P99):0.00}-{g.Max(r => r.P99):0.00}) | {Median(g.Select(r => r.Cpu)):0.00} |"));
+            }
         }
     }
 }
