@@ -3,7 +3,8 @@
 // path (`messages.1.role`). Requests are checked with it on the way in; responses, optionally, on
 // the way out. Each type's plan is built once: only its constrained properties are checked (each
 // attribute called directly, in DataAnnotations' order and with its messages), and only members
-// that can hold a DTO are walked; the path is built only for a problem.
+// that can hold a DTO are walked; the path is built only for a problem. A valid graph allocates
+// little: list items are walked by index and their indexes come from a cache of boxed numbers.
 
 using System;
 using System.Collections;
@@ -23,6 +24,7 @@ internal static class SpecValidator
     private const int MaxDepth = 64;
     private static readonly Assembly Dtos = typeof(ChatCompletionRequest).Assembly;
     private static readonly ConcurrentDictionary<Type, Plan> Plans = new();
+    private static readonly object[] Indexes = [.. Enumerable.Range(0, 256).Select(i => (object)i)];
 
     /// <summary>A property with constraints: its attributes, [Required] first as DataAnnotations checks it.</summary>
     private sealed record Check(string Name, string JsonName, Func<object, object?> Get, RequiredAttribute? Required, ValidationAttribute[] Others);
@@ -75,21 +77,27 @@ internal static class SpecValidator
         if (issues.Count == before && (plan.TypeAttributes.Length > 0 || plan.Validatable))
         {
             var context = new ValidationContext(value);
-            var results = new List<ValidationResult>();
+            List<ValidationResult>? results = null;
             foreach (var attribute in plan.TypeAttributes)
             {
                 if (attribute.GetValidationResult(value, context) is { } result && result != ValidationResult.Success)
                 {
-                    results.Add(result);
+                    (results ??= []).Add(result);
                 }
             }
 
-            if (results.Count == 0 && plan.Validatable)
+            if (results is null && plan.Validatable)
             {
-                results.AddRange(((IValidatableObject)value).Validate(context).Where(r => r != ValidationResult.Success));
+                foreach (var result in ((IValidatableObject)value).Validate(context))
+                {
+                    if (result != ValidationResult.Success)
+                    {
+                        (results ??= []).Add(result);
+                    }
+                }
             }
 
-            foreach (var result in results)
+            foreach (var result in results ?? [])
             {
                 foreach (string member in result.MemberNames.Any() ? result.MemberNames : [string.Empty])
                 {
@@ -112,19 +120,20 @@ internal static class SpecValidator
             }
 
             path.Add(child.JsonName);
-            if (item is IEnumerable items)
+            if (item is IList list)
+            {
+                // By index: no boxed enumerator per list.
+                for (int i = 0; i < list.Count; i++)
+                {
+                    VisitItem(list[i], i, path, issues, depth);
+                }
+            }
+            else if (item is IEnumerable items)
             {
                 int i = 0;
                 foreach (object? element in items)
                 {
-                    if (element is not null && IsDto(element.GetType()))
-                    {
-                        path.Add(i);
-                        Visit(element, path, issues, depth + 1);
-                        path.RemoveAt(path.Count - 1);
-                    }
-
-                    i++;
+                    VisitItem(element, i++, path, issues, depth);
                 }
             }
             else if (IsDto(item.GetType()))
@@ -132,6 +141,16 @@ internal static class SpecValidator
                 Visit(item, path, issues, depth + 1);
             }
 
+            path.RemoveAt(path.Count - 1);
+        }
+    }
+
+    private static void VisitItem(object? element, int index, List<object> path, List<ErrorIssue> issues, int depth)
+    {
+        if (element is not null && IsDto(element.GetType()))
+        {
+            path.Add(index < Indexes.Length ? Indexes[index] : index);
+            Visit(element, path, issues, depth + 1);
             path.RemoveAt(path.Count - 1);
         }
     }
