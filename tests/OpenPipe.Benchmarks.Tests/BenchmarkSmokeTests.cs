@@ -261,6 +261,46 @@ public sealed class BenchmarkSmokeTests
     }
 
     [Test]
+    public async Task ClientTurns_Scenario_RunsEveryClientInRotatingTurnsAfterItsWarmUp()
+    {
+        // Arrange: clients that only record when they were called.
+        var calls = new List<string>();
+        Func<Task<string>> Recorder(string name) => () =>
+        {
+            calls.Add(name);
+            return Task.FromResult(name);
+        };
+        var scenario = new ClientTurns.Scenario("fake", [("a", Recorder("a")), ("OpenAI SDK", Recorder("OpenAI SDK")), ("c", Recorder("c"))]);
+
+        // Act
+        var results = await ClientTurns.MeasureAsync(scenario, cycles: 3, batch: 2, warmup: 1);
+
+        // Assert
+        string[] expected =
+        [
+            "a", "OpenAI SDK", "c",
+            "a", "a", "OpenAI SDK", "OpenAI SDK", "c", "c",
+            "OpenAI SDK", "OpenAI SDK", "c", "c", "a", "a",
+            "c", "c", "a", "a", "OpenAI SDK", "OpenAI SDK",
+        ];
+        Assert.That(calls, Is.EqualTo(expected), "warm-up, then each cycle starting one client later");
+        Assert.That(results.Select(r => r.Client), Is.EqualTo(new[] { "a", "OpenAI SDK", "c" }));
+        Assert.That(results.Single(r => r.Client == "OpenAI SDK").RatioToSdk, Is.EqualTo(1.0));
+        Assert.That(results.Select(r => r.MedianUs), Is.All.GreaterThan(0));
+    }
+
+    [Test]
+    public async Task ClientTurns_EveryScenario_MeasuresEveryClientAgainstTheFixtureServer()
+    {
+        var results = await ClientTurns.MeasureAsync(cycles: 2, batch: 1, warmup: 1);
+
+        Assert.That(results.Select(r => r.Scenario).Distinct(), Is.EqualTo(new[] { "small call", "large call", "stream" }));
+        Assert.That(results.GroupBy(r => r.Scenario).Select(g => g.Count()), Is.All.EqualTo(4));
+        Assert.That(results.Select(r => r.MedianUs), Is.All.GreaterThan(0));
+        Assert.That(results.Where(r => r.Client == "OpenAI SDK").Select(r => r.RatioToSdk), Is.All.EqualTo(1.0));
+    }
+
+    [Test]
     public async Task LoadClient_SeparateProcess_TakesCommandsAndPrintsWhatItMeasured()
     {
         var report = await ServerLoad.MeasureAsync(ServerLoadOptions.Quick with { Only = "SSE", Rounds = 1 }, TextWriter.Null);

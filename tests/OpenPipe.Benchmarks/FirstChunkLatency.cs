@@ -11,7 +11,9 @@ namespace OpenPipe.Benchmarks;
 /// <summary>
 /// The time from the server starting to write a stream to the caller holding its first chunk,
 /// per client: the fixture server and the clients share one process and one clock, requests run
-/// one at a time, so each measurement pairs one server write with one first chunk.
+/// one at a time, so each measurement pairs one server write with one first chunk. The clients
+/// take turns request by request (the first of each turn rotating), so a pause of the machine
+/// falls on all of them alike; each client first warms up long enough for tiered JIT to finish.
 /// </summary>
 public static class FirstChunkLatency
 {
@@ -28,22 +30,27 @@ public static class FirstChunkLatency
                 ("OpenAI SDK", benchmarks.FirstChunk_OpenAISdk),
                 ("M.E.AI OpenAI IChatClient", benchmarks.FirstChunk_MeaiOpenAIChatClient),
             };
-            var results = new List<(string, double, double)>();
-            foreach (var (name, firstChunk) in clients)
+            var samples = clients.Select(_ => new List<double>(iterations)).ToArray();
+            for (int i = 0; i < warmup + iterations; i++)
             {
-                var samples = new List<double>(iterations);
-                for (int i = 0; i < warmup + iterations; i++)
+                for (int turn = 0; turn < clients.Length; turn++)
                 {
+                    int c = (turn + i) % clients.Length;
+
                     // The benchmark method stamps the moment its first chunk reached the caller, then stops.
-                    await firstChunk();
+                    await clients[c].FirstChunk();
                     if (i >= warmup)
                     {
-                        samples.Add(Stopwatch.GetElapsedTime(FixtureServer.StreamWriteStarted, StreamingBenchmarks.FirstChunkSeen).TotalMicroseconds);
+                        samples[c].Add(Stopwatch.GetElapsedTime(FixtureServer.StreamWriteStarted, StreamingBenchmarks.FirstChunkSeen).TotalMicroseconds);
                     }
                 }
+            }
 
-                samples.Sort();
-                results.Add((name, samples[samples.Count / 2], samples[Math.Min(samples.Count - 1, (int)(samples.Count * 0.99))]));
+            var results = new List<(string, double, double)>();
+            for (int c = 0; c < clients.Length; c++)
+            {
+                samples[c].Sort();
+                results.Add((clients[c].Name, samples[c][samples[c].Count / 2], samples[c][Math.Min(samples[c].Count - 1, (int)(samples[c].Count * 0.99))]));
             }
 
             return results;
@@ -57,9 +64,9 @@ public static class FirstChunkLatency
     public static async Task<int> RunAsync(string[] args)
     {
         int at = Array.IndexOf(args, "--iterations");
-        int iterations = at >= 0 ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : 500;
-        var results = await MeasureAsync(iterations, warmup: 50);
-        Console.WriteLine($"Server starts writing the stream -> first chunk in the caller's hands, {iterations} sequential requests per client.");
+        int iterations = at >= 0 ? int.Parse(args[at + 1], System.Globalization.CultureInfo.InvariantCulture) : 1000;
+        var results = await MeasureAsync(iterations, warmup: 300);
+        Console.WriteLine($"Server starts writing the stream -> first chunk in the caller's hands, {iterations} sequential requests per client, the clients taking turns, after 300 each to warm up.");
         Console.WriteLine();
         Console.WriteLine("| client | p50 µs | p99 µs |");
         Console.WriteLine("|---|---:|---:|");

@@ -3,6 +3,7 @@
 //   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --server-load    server throughput against minimal-API peers (see ServerLoad.cs; --quick for a smoke run)
 //   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --log-throughput  gateway request log rows/s, SQLite and PostgreSQL (see LogThroughput.cs)
 //   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --first-chunk    server write -> first chunk seen (see FirstChunkLatency.cs)
+//   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --client-turns   the client comparisons in alternating batches (see ClientTurns.cs)
 
 using System;
 using System.Linq;
@@ -22,6 +23,11 @@ if (args.Length > 0 && args[0] == "--server-load")
 if (args.Length > 0 && args[0] == "--first-chunk")
 {
     return await FirstChunkLatency.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "--client-turns")
+{
+    return await ClientTurns.RunAsync(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "--log-throughput")
