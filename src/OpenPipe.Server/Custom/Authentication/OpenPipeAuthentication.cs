@@ -2,7 +2,9 @@
 // `Authorization: Bearer <key>`, asks a pluggable IOpenPipeKeyValidator, and answers a missing,
 // malformed or unknown key with 401, `WWW-Authenticate: Bearer` and the error body. The default
 // validator compares against configured keys in constant time. Keys are never logged; the caller
-// is known by a key id derived from a hash.
+// is known by a key id derived from a hash. The scheme never becomes the app's default by itself:
+// ASP.NET Core makes a lone registered scheme the default for every request, so the kit's scheme
+// provider declines that implicit choice (an explicit AddAuthentication(scheme) still makes it one).
 
 using System;
 using System.Collections.Generic;
@@ -210,6 +212,54 @@ public sealed class OpenPipeBearerHandler : AuthenticationHandler<OpenPipeBearer
     /// <inheritdoc />
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         OpenPipeErrors.WriteAsync(Context, 403, "This API key may not use this route.");
+}
+
+/// <summary>
+/// The framework's scheme provider, except that the kit's scheme is never the default by
+/// implication. ASP.NET Core (since 7) makes the only registered scheme the default for every
+/// action, so an app whose one scheme is the kit's would authenticate all of its requests, and
+/// authorize its own <c>[Authorize]</c> endpoints, with OpenPipe keys. A default named in
+/// <see cref="AuthenticationOptions"/> is honoured as usual.
+/// </summary>
+internal sealed class OpenPipeAuthenticationSchemeProvider(IOptions<AuthenticationOptions> options) : AuthenticationSchemeProvider(options)
+{
+    private static readonly Task<AuthenticationScheme?> None = Task.FromResult<AuthenticationScheme?>(null);
+    private readonly AuthenticationOptions named = options.Value;
+
+    public override Task<AuthenticationScheme?> GetDefaultAuthenticateSchemeAsync() =>
+        NotImplied(base.GetDefaultAuthenticateSchemeAsync(), named.DefaultAuthenticateScheme ?? named.DefaultScheme);
+
+    public override Task<AuthenticationScheme?> GetDefaultChallengeSchemeAsync() =>
+        NotImplied(base.GetDefaultChallengeSchemeAsync(), named.DefaultChallengeScheme ?? named.DefaultScheme);
+
+    public override Task<AuthenticationScheme?> GetDefaultForbidSchemeAsync() =>
+        NotImplied(base.GetDefaultForbidSchemeAsync(), named.DefaultForbidScheme ?? named.DefaultChallengeScheme ?? named.DefaultScheme);
+
+    public override Task<AuthenticationScheme?> GetDefaultSignInSchemeAsync() =>
+        NotImplied(base.GetDefaultSignInSchemeAsync(), named.DefaultSignInScheme ?? named.DefaultScheme);
+
+    public override Task<AuthenticationScheme?> GetDefaultSignOutSchemeAsync() =>
+        NotImplied(base.GetDefaultSignOutSchemeAsync(), named.DefaultSignOutScheme ?? named.DefaultSignInScheme ?? named.DefaultScheme);
+
+    /// <summary>The framework's answer, unless no default was named and it picked the kit's scheme.</summary>
+    private static Task<AuthenticationScheme?> NotImplied(Task<AuthenticationScheme?> chosen, string? namedDefault)
+    {
+        if (namedDefault is not null)
+        {
+            return chosen;
+        }
+
+        // The framework answers from a completed task; anything else is awaited.
+        return chosen.IsCompletedSuccessfully ? (IsKit(chosen.Result) ? None : chosen) : AwaitAsync(chosen);
+
+        static async Task<AuthenticationScheme?> AwaitAsync(Task<AuthenticationScheme?> chosen)
+        {
+            var scheme = await chosen.ConfigureAwait(false);
+            return IsKit(scheme) ? null : scheme;
+        }
+    }
+
+    private static bool IsKit(AuthenticationScheme? scheme) => scheme?.Name == OpenPipeDefaults.AuthenticationScheme;
 }
 
 /// <summary>Reads the caller of the current request.</summary>

@@ -2,10 +2,12 @@
 // its own name, never the app's default; the MVC conventions that apply only to OpenPipe
 // controllers), AddChatCompletionHandler, AddOpenPipeChatCompletionsController for MVC apps, and
 // MapOpenPipeChatCompletions, the minimal-API route group. Nothing here changes the app's other
-// endpoints, controllers, JSON settings, error pages or default authentication scheme.
+// endpoints, controllers, JSON settings, error pages or default authentication scheme (not even
+// when the kit's scheme is the only one, which ASP.NET Core would otherwise make the default).
 
 using System;
 using System.Linq;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.ApplicationModels;
@@ -49,6 +51,16 @@ namespace Microsoft.Extensions.DependencyInjection
             services.TryAddSingleton<OpenPipeServerRuntime>();
             services.AddAuthentication()
                 .AddScheme<OpenPipeBearerOptions, OpenPipeBearerHandler>(OpenPipeDefaults.AuthenticationScheme, null);
+
+            // The framework's scheme provider, which would make a lone scheme the default, gives way
+            // to one that never picks the kit's by implication; an app's own provider is left alone.
+            if (services.LastOrDefault(d => d.ServiceType == typeof(IAuthenticationSchemeProvider)) is { ImplementationType: { } type } provider
+                && type == typeof(AuthenticationSchemeProvider))
+            {
+                services.Remove(provider);
+                services.AddSingleton<IAuthenticationSchemeProvider, OpenPipeAuthenticationSchemeProvider>();
+            }
+
             services.AddAuthorization(authorization => authorization.AddPolicy(
                 OpenPipeDefaults.AuthorizationPolicy,
                 policy => policy.AddAuthenticationSchemes(OpenPipeDefaults.AuthenticationScheme).RequireAuthenticatedUser()));
