@@ -134,6 +134,8 @@ public sealed class BenchmarkSmokeTests
         Assert.That(results.Select(r => r.Client), Is.EqualTo(new[] { "raw SseParser + System.Text.Json", "OpenPipeClient", "OpenAI SDK", "M.E.AI OpenAI IChatClient" }));
         Assert.That(results.Select(r => r.P50Us), Is.All.GreaterThan(0));
         Assert.That(results.All(r => r.P99Us >= r.P50Us), Is.True);
+        Assert.That(results.Select(r => r.ArrivalP50Us), Is.All.GreaterThan(0), "every client's connection stamped the arrival before its first chunk");
+        Assert.That(results.All(r => r.ArrivalP50Us <= r.P50Us && r.ArrivalP99Us >= r.ArrivalP50Us), Is.True, "bytes arrive after the server starts writing");
     }
 
     [Test]

@@ -17,13 +17,32 @@ namespace OpenPipe.Benchmarks;
 /// <summary>The clients under test, pointed at one fixture of the server.</summary>
 public sealed class ClientSetup : IDisposable
 {
-    public ClientSetup(FixtureServer server, string fixture)
+    /// <param name="server">The fixture server.</param>
+    /// <param name="fixture">Which fixture the clients read.</param>
+    /// <param name="stampArrival">
+    /// Every client's connections go through <see cref="ArrivalStamp"/>: OpenPipeClient with its
+    /// default pipeline built by hand (<see cref="OpenPipeClient.CreateHttpClient"/>'s retry handler
+    /// and handler settings), the SDK clients with an HttpClient transport.
+    /// </param>
+    public ClientSetup(FixtureServer server, string fixture, bool stampArrival = false)
     {
         BaseUrl = server.BaseUrl(fixture);
-        Ours = new OpenPipeClient(new OpenPipeClientOptions { ApiKey = "bench", BaseUrl = BaseUrl });
-        Sdk = new ChatClient("openpipe:bench", new ApiKeyCredential("bench"), new OpenAIClientOptions { Endpoint = BaseUrl });
-        Meai = Microsoft.Extensions.AI.OpenAIClientExtensions.AsIChatClient(new ChatClient("openpipe:bench", new ApiKeyCredential("bench"), new OpenAIClientOptions { Endpoint = BaseUrl }));
-        Raw = new HttpClient(new SocketsHttpHandler()) { DefaultRequestHeaders = { { "Authorization", "Bearer bench" } } };
+        var options = new OpenPipeClientOptions { ApiKey = "bench", BaseUrl = BaseUrl };
+        Ours = stampArrival
+            ? new OpenPipeClient(
+                new HttpClient(new OpenPipeResilienceHandler(options) { InnerHandler = ArrivalStamp.Stamping(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), AutomaticDecompression = System.Net.DecompressionMethods.All }) })
+                {
+                    Timeout = System.Threading.Timeout.InfiniteTimeSpan,
+                },
+                Microsoft.Extensions.Options.Options.Create(options))
+            : new OpenPipeClient(options);
+        OpenAIClientOptions SdkOptions() => stampArrival
+            ? new OpenAIClientOptions { Endpoint = BaseUrl, Transport = new System.ClientModel.Primitives.HttpClientPipelineTransport(new HttpClient(ArrivalStamp.Stamping(new SocketsHttpHandler()))) }
+            : new OpenAIClientOptions { Endpoint = BaseUrl };
+        Sdk = new ChatClient("openpipe:bench", new ApiKeyCredential("bench"), SdkOptions());
+        Meai = Microsoft.Extensions.AI.OpenAIClientExtensions.AsIChatClient(new ChatClient("openpipe:bench", new ApiKeyCredential("bench"), SdkOptions()));
+        var raw = new SocketsHttpHandler();
+        Raw = new HttpClient(stampArrival ? ArrivalStamp.Stamping(raw) : raw) { DefaultRequestHeaders = { { "Authorization", "Bearer bench" } } };
         RawUrl = new Uri(BaseUrl + "/chat/completions");
     }
 
@@ -62,10 +81,13 @@ public abstract class ClientBenchmarkBase
     /// <summary>Which fixture the clients point at.</summary>
     protected abstract string Fixture { get; }
 
+    /// <summary>Whether the clients' connections stamp each response's arrival (<see cref="ArrivalStamp"/>); set before the setup.</summary>
+    public bool StampArrival { get; init; }
+
     protected async Task StartAsync()
     {
         Server = await FixtureServer.StartAsync();
-        Clients = new ClientSetup(Server, Fixture);
+        Clients = new ClientSetup(Server, Fixture, StampArrival);
     }
 
     protected async Task StopAsync()
