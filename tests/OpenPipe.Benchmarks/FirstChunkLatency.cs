@@ -51,13 +51,12 @@ public static class FirstChunkLatency
                 }
             }
 
-            static double Percentile(List<double> sorted, double p) => sorted[Math.Min(sorted.Count - 1, (int)(sorted.Count * p))];
             var results = new List<(string, double, double, double, double)>();
             for (int c = 0; c < clients.Length; c++)
             {
                 samples[c].Sort();
                 arrivals[c].Sort();
-                results.Add((clients[c].Name, Percentile(samples[c], 0.50), Percentile(samples[c], 0.99), Percentile(arrivals[c], 0.50), Percentile(arrivals[c], 0.99)));
+                results.Add((clients[c].Name, ServerLoadReport.Percentile(samples[c], 0.50), ServerLoadReport.Percentile(samples[c], 0.99), ServerLoadReport.Percentile(arrivals[c], 0.50), ServerLoadReport.Percentile(arrivals[c], 0.99)));
             }
 
             return results;

@@ -74,8 +74,7 @@ public sealed class LoadClient : IAsyncDisposable
         }
 
         all.Sort();
-        double Percentile(double p) => all.Count == 0 ? double.NaN : all[Math.Min(all.Count - 1, (int)(p * all.Count))];
-        return new LoadResult(all.Count, Percentile(0.50), Percentile(0.99), failed);
+        return new LoadResult(all.Count, ServerLoadReport.Percentile(all, 0.50), ServerLoadReport.Percentile(all, 0.99), failed);
     }
 
     /// <summary>Stops the workers and returns what was measured since <see cref="BeginMeasure"/> (or the last window).</summary>

@@ -449,6 +449,10 @@ public sealed record ServerLoadReport(IReadOnlyList<ServerComparison> Comparison
         return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
+    /// <summary>The value at fraction <paramref name="p"/> of <paramref name="sorted"/> (ascending); NaN when empty.</summary>
+    public static double Percentile(IReadOnlyList<double> sorted, double p) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
+
     public void WriteRatios(TextWriter writer)
     {
         writer.WriteLine("| comparison | project / peer | round | requests/s | p99 | CPU/request | allocated/request |");

@@ -97,16 +97,20 @@ internal static class SpecValidator
                 }
             }
 
-            foreach (var result in results ?? [])
+            // Nothing failed (the usual case): nothing to report.
+            if (results is not null)
             {
-                foreach (string member in result.MemberNames.Any() ? result.MemberNames : [string.Empty])
+                foreach (var result in results)
                 {
-                    string json = JsonNameOf(type, member);
-                    issues.Add(new ErrorIssue
+                    foreach (string member in result.MemberNames.Any() ? result.MemberNames : [string.Empty])
                     {
-                        Message = result.ErrorMessage is { } message && json.Length > 0 ? message.Replace(member, json, StringComparison.Ordinal) : result.ErrorMessage ?? "Invalid value.",
-                        Path = json.Length == 0 ? [.. path] : [.. path, json],
-                    });
+                        string json = JsonNameOf(type, member);
+                        issues.Add(new ErrorIssue
+                        {
+                            Message = result.ErrorMessage is { } message && json.Length > 0 ? message.Replace(member, json, StringComparison.Ordinal) : result.ErrorMessage ?? "Invalid value.",
+                            Path = json.Length == 0 ? [.. path] : [.. path, json],
+                        });
+                    }
                 }
             }
         }
