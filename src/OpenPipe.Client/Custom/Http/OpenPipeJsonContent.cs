@@ -9,7 +9,6 @@ using System.Buffers;
 using System.IO;
 using System.Net;
 using System.Net.Http;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
@@ -27,8 +26,13 @@ internal sealed class OpenPipeJsonContent : HttpContent
     {
         this.buffer = buffer;
         this.length = length;
-        Headers.ContentType = new MediaTypeHeaderValue("application/json", "utf-8");
+
+        // Stored as sent and parsed only if something reads Headers.ContentType: no header objects per call.
+        Headers.TryAddWithoutValidation("Content-Type", JsonContentType);
     }
+
+    /// <summary>The Content-Type of every JSON body the kit writes.</summary>
+    internal const string JsonContentType = "application/json; charset=utf-8";
 
     /// <summary>Serializes <paramref name="value"/> now, so a serialization error surfaces before anything is sent.</summary>
     /// <param name="value">The DTO.</param>
@@ -36,13 +40,26 @@ internal sealed class OpenPipeJsonContent : HttpContent
     /// <returns>The content.</returns>
     public static OpenPipeJsonContent Create(object value, JsonSerializer serializer)
     {
+        var (buffer, length) = Serialize(value, serializer);
+        return new OpenPipeJsonContent(buffer, length);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/>'s JSON into a buffer rented from the shared array pool: by the
+    /// fast writer when the serializer follows the wire contracts and the value is in its shape,
+    /// otherwise by <paramref name="serializer"/>. The caller returns the buffer to the pool.
+    /// </summary>
+    /// <param name="value">The DTO.</param>
+    /// <param name="serializer">The serializer for what the fast writer does not write.</param>
+    /// <returns>The rented buffer and the number of bytes written into it.</returns>
+    internal static (byte[] Buffer, int Length) Serialize(object value, JsonSerializer serializer)
+    {
         if (OpenPipeJson.FollowsWireContracts(serializer))
         {
             var fast = new JsonBytes();
             if (Utf8DtoWriter.TryWrite(fast, value))
             {
-                var (buffer, length) = fast.Detach();
-                return new OpenPipeJsonContent(buffer, length);
+                return fast.Detach();
             }
 
             fast.Dispose();
@@ -55,15 +72,8 @@ internal sealed class OpenPipeJsonContent : HttpContent
         }
 
         writer.Flush();
-        var (bytes, count) = writer.Detach();
-        return new OpenPipeJsonContent(bytes, count);
+        return writer.Detach();
     }
-
-    /// <summary>The bytes (the server writes its JSON responses with them); valid until the content is disposed.</summary>
-    internal ReadOnlyMemory<byte> Bytes => buffer.AsMemory(0, length);
-
-    /// <summary>The number of bytes.</summary>
-    internal int Length => length;
 
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         stream.WriteAsync(buffer, 0, length);

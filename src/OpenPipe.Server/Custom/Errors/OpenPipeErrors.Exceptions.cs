@@ -5,6 +5,7 @@
 // Also OpenPipeJsonResult, which writes a body with the kit's JSON settings for either mapping.
 
 using System;
+using System.Buffers;
 using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
@@ -144,12 +145,21 @@ public sealed class OpenPipeJsonResult : ActionResult, IResult, IStatusCodeHttpR
     {
         ArgumentNullException.ThrowIfNull(httpContext);
 
-        // One cached serializer into pooled UTF-8 bytes, written with their length: no string, no per-call serializer.
-        using var body = OpenPipeJsonContent.Create(Value, Serializer);
-        httpContext.Response.StatusCode = StatusCode;
-        httpContext.Response.ContentType = "application/json; charset=utf-8";
-        httpContext.Response.ContentLength = body.Length;
-        await httpContext.Response.Body.WriteAsync(body.Bytes, httpContext.RequestAborted).ConfigureAwait(false);
+        // Pooled UTF-8 bytes (the fast writer, or one cached serializer), written with their length:
+        // no string, no per-call serializer, no HttpContent and its headers.
+        var (buffer, length) = OpenPipeJsonContent.Serialize(Value, Serializer);
+        try
+        {
+            var response = httpContext.Response;
+            response.StatusCode = StatusCode;
+            response.ContentType = OpenPipeJsonContent.JsonContentType;
+            response.ContentLength = length;
+            await response.Body.WriteAsync(buffer.AsMemory(0, length), httpContext.RequestAborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <inheritdoc />
