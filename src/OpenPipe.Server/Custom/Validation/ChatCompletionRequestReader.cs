@@ -35,14 +35,18 @@ internal static class ChatCompletionRequestReader
     internal static async Task<Result> ReadAsync(HttpRequest request, OpenPipeServerOptions options, bool fastPath, CancellationToken cancellationToken)
     {
         long limit = options.MaxRequestBodyBytes;
-        if (!IsJson(request.ContentType))
+        string? contentType = request.ContentType;
+        if (!IsPlainJson(contentType))
         {
-            return Fail(StatusCodes.Status415UnsupportedMediaType, $"Unsupported content type '{request.ContentType}': send application/json.");
-        }
+            if (!IsJson(contentType))
+            {
+                return Fail(StatusCodes.Status415UnsupportedMediaType, $"Unsupported content type '{contentType}': send application/json.");
+            }
 
-        if (RequestInput.UnsupportedCharset(request.ContentType) is { } charset)
-        {
-            return Fail(StatusCodes.Status415UnsupportedMediaType, charset);
+            if (RequestInput.UnsupportedCharset(contentType) is { } charset)
+            {
+                return Fail(StatusCodes.Status415UnsupportedMediaType, charset);
+            }
         }
 
         if (!RequestInput.TryOpenBody(request, out Stream body, out int encodingStatus, out string encodingError))
@@ -240,6 +244,12 @@ internal static class ChatCompletionRequestReader
 
         return new Result(value, StatusCodes.Status200OK, null);
     }
+
+    /// <summary>The two spellings clients send (the OpenAI SDKs' and the kit's): JSON in UTF-8, known without parsing the header.</summary>
+    private static bool IsPlainJson(string? contentType) =>
+        contentType is not null
+        && (contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || contentType.Equals("application/json; charset=utf-8", StringComparison.OrdinalIgnoreCase));
 
     private static bool IsJson(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var media)
