@@ -74,6 +74,39 @@ public sealed class TelemetryTests : WireMockTestBase
     }
 
     [Test]
+    public async Task CreateChatCompletionAsync_NothingListeningThenAnExporter_RecordsOnlyTheObservedCall()
+    {
+        // Arrange: no exporter for the first call.
+        Server.Stub("ai-same-answer.json", ("TRANSCRIPT", "basic.sse"), ("COMPLETION", "basic.json"));
+        var client = CreateClient();
+        using var cts = new CancellationTokenSource(TestTimeout);
+        tracing.Dispose();
+        metering.Dispose();
+
+        // Act
+        bool observedWithoutExporter = GenAiTelemetry.Client.IsObserved;
+        var unobserved = GenAiTelemetry.Client.Start(Hello("otel-unobserved"), null, streaming: false, captureContent: false);
+        var first = await client.CreateChatCompletionAsync(Hello("otel-unobserved"), cancellationToken: cts.Token);
+        tracing = Sdk.CreateTracerProviderBuilder().AddSource(OpenPipeTelemetry.ClientSourceName).AddInMemoryExporter(spans).Build()!;
+        metering = Sdk.CreateMeterProviderBuilder().AddMeter(OpenPipeTelemetry.ClientSourceName).AddInMemoryExporter(metrics).Build()!;
+        using var observed = GenAiTelemetry.Client.Start(Hello("otel-direct"), null, streaming: false, captureContent: false);
+        var second = await client.CreateChatCompletionAsync(Hello("otel-observed"), cancellationToken: cts.Token);
+
+        // Assert: the first call shared the operation that records nothing, and left it as it was.
+        Assert.That(observedWithoutExporter, Is.False);
+        Assert.That(unobserved, Is.SameAs(ChatOperation.Unobserved));
+        Assert.That(unobserved.Activity, Is.Null);
+        Assert.That(first.Id, Is.EqualTo("chatcmpl-s1"));
+        Assert.That(observed, Is.Not.SameAs(ChatOperation.Unobserved));
+        Assert.That(observed.Activity, Is.Not.Null);
+        Assert.That(second.Id, Is.EqualTo("chatcmpl-s1"));
+        Assert.That(spans.Select(s => s.GetTagItem("gen_ai.request.model")), Does.Contain("otel-observed").And.No.Contains("otel-unobserved"));
+        metering.ForceFlush();
+        Assert.That(Points("gen_ai.client.operation.duration", "otel-observed").Sum(p => p.GetHistogramCount()), Is.EqualTo(1));
+        Assert.That(Points("gen_ai.client.operation.duration", "otel-unobserved"), Is.Empty);
+    }
+
+    [Test]
     public async Task CreateChatCompletionStreamingAsync_Stream_SpanEndsAtTheLastChunkWithUsageAndFinishReason()
     {
         // Arrange: 20 chunks dribbled over 1 s.

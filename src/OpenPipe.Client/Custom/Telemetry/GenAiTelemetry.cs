@@ -83,9 +83,15 @@ internal sealed class GenAiTelemetry
 
     internal Counter<long>? Retries { get; }
 
-    /// <summary>Starts the telemetry of one chat operation (a span when someone listens; the timer always).</summary>
+    /// <summary>Whether anything could record an operation now: a listener on the source, or an enabled instrument.</summary>
+    internal bool IsObserved => Source.HasListeners() || Duration.Enabled || TimeToFirstToken?.Enabled == true || TokenUsage?.Enabled == true;
+
+    /// <summary>
+    /// Starts the telemetry of one chat operation: a span when someone listens, the measurements when
+    /// an instrument is enabled; when nothing observes, the shared operation that records nothing.
+    /// </summary>
     internal ChatOperation Start(ChatCompletionRequest request, Uri? server, bool streaming, bool captureContent) =>
-        new(this, request, server, streaming, captureContent);
+        IsObserved ? new(this, request, server, streaming, captureContent) : ChatOperation.Unobserved;
 }
 
 /// <summary>The span and measurements of one chat completion; ends once, on completion, failure or disposal.</summary>
@@ -104,6 +110,15 @@ internal sealed class ChatOperation : IDisposable
     private Usage? usage;
     private bool firstChunkSeen;
     private bool ended;
+
+    /// <summary>The operation handed out while nothing observes: it has no span and records nothing, so one serves every call.</summary>
+    internal static readonly ChatOperation Unobserved = new();
+
+    private ChatOperation()
+    {
+        // Never read: an operation that is not observed returns before it would use its telemetry.
+        telemetry = null!;
+    }
 
     internal ChatOperation(GenAiTelemetry telemetry, ChatCompletionRequest request, Uri? server, bool streaming, bool captureContent)
     {
@@ -285,7 +300,7 @@ internal sealed class ChatOperation : IDisposable
     /// <summary>Ends an operation nobody completed (a stream abandoned by its reader) as cancelled.</summary>
     public void Dispose()
     {
-        if (!ended)
+        if (observed && !ended)
         {
             End(new OperationCanceledException());
         }
@@ -298,11 +313,13 @@ internal sealed class ChatOperation : IDisposable
             return;
         }
 
-        ended = true;
+        // The shared unobserved operation is never marked: nothing about it changes.
         if (!observed)
         {
             return;
         }
+
+        ended = true;
 
         var metricTags = tags;
         if (responseModel is not null)

@@ -104,7 +104,7 @@ internal static class ChatCompletionPipeline
             return await ChatCompletionStreamResult.StartAsync(check is null ? chunks : Checked(chunks, check, http.RequestAborted), http.RequestAborted).ConfigureAwait(false);
         }
 
-        var completion = await OpenPipeServerTelemetry.CompleteAsync(request, (r, token) => handler.CompleteAsync(r, context, token), http.RequestAborted).ConfigureAwait(false)
+        var completion = await OpenPipeServerTelemetry.CompleteAsync(handler, request, context, http.RequestAborted).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"{handler.GetType().Name}.CompleteAsync returned null.");
         check?.Check(completion);
         return new OpenPipeJsonResult(completion);

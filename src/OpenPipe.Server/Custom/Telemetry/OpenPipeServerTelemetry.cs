@@ -15,13 +15,21 @@ namespace OpenPipe.Server;
 /// <summary>Wraps the answer to one request in the server's GenAI span and measurements.</summary>
 internal static class OpenPipeServerTelemetry
 {
-    /// <summary>Runs <paramref name="complete"/> inside a span, recording the completion's attributes.</summary>
-    internal static async Task<ChatCompletion> CompleteAsync(ChatCompletionRequest request, Func<ChatCompletionRequest, CancellationToken, Task<ChatCompletion>> complete, CancellationToken cancellationToken)
+    /// <summary>
+    /// Calls the handler inside a span, recording the completion's attributes; while nothing observes
+    /// the server's telemetry, calls it directly (no span, no wrapper).
+    /// </summary>
+    internal static Task<ChatCompletion> CompleteAsync(IChatCompletionHandler handler, ChatCompletionRequest request, ChatCompletionContext context, CancellationToken cancellationToken) =>
+        GenAiTelemetry.Server.IsObserved
+            ? ObservedAsync(handler, request, context, cancellationToken)
+            : handler.CompleteAsync(request, context, cancellationToken);
+
+    private static async Task<ChatCompletion> ObservedAsync(IChatCompletionHandler handler, ChatCompletionRequest request, ChatCompletionContext context, CancellationToken cancellationToken)
     {
         using var operation = GenAiTelemetry.Server.Start(request, null, streaming: false, OpenPipeTelemetry.CaptureContentFromEnvironment);
         try
         {
-            var completion = await complete(request, cancellationToken).ConfigureAwait(false);
+            var completion = await handler.CompleteAsync(request, context, cancellationToken).ConfigureAwait(false);
             if (completion is null)
             {
                 // The pipeline answers a null completion with its own error; the span records the failure.
