@@ -7,7 +7,6 @@
 // provider declines that implicit choice (an explicit AddAuthentication(scheme) still makes it one).
 
 using System;
-using System.Collections.Generic;
 using System.Linq;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -90,37 +89,43 @@ public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
         ArgumentNullException.ThrowIfNull(apiKey);
         Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
         OpenPipeCaller.Hash(apiKey, presented);
-        bool match = false;
-        foreach (byte[] known in KnownHashes())
+        var known = Known();
+        OpenPipeCaller? caller = null;
+        for (int i = 0; i < known.Hashes.Length; i++)
         {
-            // Hashes have one length, so the comparison time depends on neither key.
-            match |= CryptographicOperations.FixedTimeEquals(presented, known);
+            // Hashes have one length, and every configured key is compared, so the time depends on neither key.
+            if (CryptographicOperations.FixedTimeEquals(presented, known.Hashes[i]))
+            {
+                caller = known.Callers[i];
+            }
         }
 
-        return ValueTask.FromResult(match ? new OpenPipeCaller(OpenPipeCaller.KeyIdOfHash(presented)) : null);
+        return ValueTask.FromResult(caller);
     }
 
-    /// <summary>The configured keys' hashes, computed once per options instance (options reloads give a new one).</summary>
-    private byte[][] KnownHashes()
+    /// <summary>The configured keys' hashes and callers, computed once per options instance (options reloads give a new one).</summary>
+    private KeyHashes Known()
     {
         var current = options.CurrentValue;
         var cached = Volatile.Read(ref hashes);
         if (cached is null || !ReferenceEquals(cached.Source, current) || cached.Count != current.ApiKeys.Count)
         {
             // A new object each time: readers see the old set or the new one, never a mix.
-            cached = new KeyHashes(current, current.ApiKeys.Count, current.ApiKeys.Select(k =>
+            byte[][] known = current.ApiKeys.Select(k =>
             {
                 byte[] hash = new byte[SHA256.HashSizeInBytes];
                 OpenPipeCaller.Hash(k, hash);
                 return hash;
-            }).ToArray());
+            }).ToArray();
+            cached = new KeyHashes(current, current.ApiKeys.Count, known, [.. known.Select(h => new OpenPipeCaller(OpenPipeCaller.KeyIdOfHash(h)))]);
             Volatile.Write(ref hashes, cached);
         }
 
-        return cached.Hashes;
+        return cached;
     }
 
-    private sealed record KeyHashes(OpenPipeServerOptions Source, int Count, byte[][] Hashes);
+    /// <summary>The hashes of one options instance's keys, and the caller each one authenticates (immutable, so shared by every request).</summary>
+    private sealed record KeyHashes(OpenPipeServerOptions Source, int Count, byte[][] Hashes, OpenPipeCaller[] Callers);
 }
 
 /// <summary>The names the OpenPipe server registers.</summary>
@@ -159,43 +164,50 @@ public sealed class OpenPipeBearerHandler : AuthenticationHandler<OpenPipeBearer
     }
 
     /// <inheritdoc />
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         string? header = Request.Headers.Authorization;
         if (string.IsNullOrEmpty(header))
         {
-            return AuthenticateResult.NoResult();
+            return Task.FromResult(AuthenticateResult.NoResult());
         }
 
         if (!header.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
         {
-            return AuthenticateResult.Fail("The Authorization header must be 'Bearer <key>'.");
+            return Task.FromResult(AuthenticateResult.Fail("The Authorization header must be 'Bearer <key>'."));
         }
 
         // The key is compared exactly: whitespace around it is not forgiven (HTTP already drops it at the end of the header).
         string key = header[Prefix.Length..];
         if (key.Length == 0)
         {
-            return AuthenticateResult.Fail("The bearer token is empty.");
+            return Task.FromResult(AuthenticateResult.Fail("The bearer token is empty."));
         }
 
         if (char.IsWhiteSpace(key[0]) || char.IsWhiteSpace(key[^1]))
         {
-            return AuthenticateResult.Fail("The bearer token has whitespace around it.");
+            return Task.FromResult(AuthenticateResult.Fail("The bearer token has whitespace around it."));
         }
 
-        var caller = await validator.ValidateAsync(key, Context.RequestAborted).ConfigureAwait(false);
+        // A validator that answers at once (the configured keys do) costs no async state machine.
+        var validating = validator.ValidateAsync(key, Context.RequestAborted);
+        return validating.IsCompletedSuccessfully ? Task.FromResult(Authenticate(validating.Result)) : AuthenticateAsync(validating);
+
+        async Task<AuthenticateResult> AuthenticateAsync(ValueTask<OpenPipeCaller?> pending) =>
+            Authenticate(await pending.ConfigureAwait(false));
+    }
+
+    /// <summary>The ticket for a valid key's caller, or the failure for an unknown key.</summary>
+    private AuthenticateResult Authenticate(OpenPipeCaller? caller)
+    {
         if (caller is null)
         {
             return AuthenticateResult.Fail("The API key is not valid.");
         }
 
-        var claims = new List<Claim> { new(OpenPipeCaller.KeyIdClaim, caller.KeyId), new(ClaimTypes.NameIdentifier, caller.KeyId) };
-        if (caller.Name is not null)
-        {
-            claims.Add(new Claim(ClaimTypes.Name, caller.Name));
-        }
-
+        Claim[] claims = caller.Name is null
+            ? [new(OpenPipeCaller.KeyIdClaim, caller.KeyId), new(ClaimTypes.NameIdentifier, caller.KeyId)]
+            : [new(OpenPipeCaller.KeyIdClaim, caller.KeyId), new(ClaimTypes.NameIdentifier, caller.KeyId), new(ClaimTypes.Name, caller.Name)];
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }

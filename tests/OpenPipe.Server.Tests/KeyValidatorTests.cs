@@ -1,0 +1,125 @@
+using System;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Newtonsoft.Json.Linq;
+using NUnit.Framework;
+
+namespace OpenPipe.Server.Tests;
+
+/// <summary>
+/// The key check behind the bearer scheme: the configured keys' validator (exact keys only, one
+/// caller per key), and a validator of the app's own that answers asynchronously.
+/// </summary>
+[TestFixture]
+public sealed class KeyValidatorTests
+{
+    private const string FirstKey = "sk-first-0123456789";
+    private const string SecondKey = "sk-second-9876543210";
+
+    [Test]
+    public async Task ValidateAsync_ConfiguredKeys_EachKeyHasItsOwnCallerEveryTime()
+    {
+        // Arrange
+        using var services = new ServiceCollection().AddLogging().AddOpenPipeServer(o =>
+        {
+            o.ApiKeys.Add(FirstKey);
+            o.ApiKeys.Add(SecondKey);
+        }).BuildServiceProvider();
+        var validator = services.GetRequiredService<IOpenPipeKeyValidator>();
+
+        // Act
+        var first = await validator.ValidateAsync(FirstKey);
+        var firstAgain = await validator.ValidateAsync(FirstKey);
+        var second = await validator.ValidateAsync(SecondKey);
+
+        // Assert
+        Assert.That(validator, Is.TypeOf<ConfiguredKeyValidator>());
+        Assert.That(first?.KeyId, Is.EqualTo(OpenPipeCaller.KeyIdOf(FirstKey)));
+        Assert.That(second?.KeyId, Is.EqualTo(OpenPipeCaller.KeyIdOf(SecondKey)));
+        Assert.That(firstAgain, Is.SameAs(first), "a known key's caller is made once, not per request");
+    }
+
+    [TestCase("")]
+    [TestCase("sk-first-012345678")]
+    [TestCase("sk-first-01234567890")]
+    [TestCase("SK-FIRST-0123456789")]
+    [TestCase("sk-first-0123456789 ")]
+    [TestCase("sk-second-9876543210sk-first-0123456789")]
+    public async Task ValidateAsync_NotExactlyAConfiguredKey_ReturnsNull(string presented)
+    {
+        // Arrange
+        using var services = new ServiceCollection().AddLogging().AddOpenPipeServer(o =>
+        {
+            o.ApiKeys.Add(FirstKey);
+            o.ApiKeys.Add(SecondKey);
+        }).BuildServiceProvider();
+        var validator = services.GetRequiredService<IOpenPipeKeyValidator>();
+
+        // Act
+        var caller = await validator.ValidateAsync(presented);
+
+        // Assert
+        Assert.That(caller, Is.Null);
+    }
+
+    [Test]
+    public async Task Post_AValidatorThatAnswersLater_AuthenticatesItsCallerOrAnswers401()
+    {
+        // Arrange
+        await using var app = await StartAsync();
+
+        // Act
+        using var known = await SendAsync(app, "known-key");
+        using var unknown = await SendAsync(app, "unknown-key");
+
+        // Assert
+        Assert.That(known.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await known.Content.ReadAsStringAsync(), Is.EqualTo("key_later|Later Caller"));
+        Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(unknown.Headers.WwwAuthenticate.ToString(), Is.EqualTo("Bearer"));
+        var error = JObject.Parse(await unknown.Content.ReadAsStringAsync());
+        Assert.That((string?)error["message"], Is.EqualTo("The API key is not valid."));
+    }
+
+    private static async Task<WebApplication> StartAsync()
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.WebHost.UseTestServer();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IOpenPipeKeyValidator, LaterValidator>();
+        builder.Services.AddSingleton<StreamProbe>();
+        builder.Services.AddOpenPipeServer<TestChatHandler>();
+        var app = builder.Build();
+        app.MapGet("/whoami", (ClaimsPrincipal user) => user.GetOpenPipeCaller() is { } caller ? $"{caller.KeyId}|{caller.Name}" : "anonymous")
+            .RequireAuthorization(OpenPipeDefaults.AuthorizationPolicy);
+        await app.StartAsync();
+        return app;
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(WebApplication app, string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/whoami");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return await app.GetTestClient().SendAsync(request);
+    }
+
+    /// <summary>Looks the key up elsewhere: answers only after yielding, as a database or a cache would.</summary>
+    private sealed class LaterValidator : IOpenPipeKeyValidator
+    {
+        public async ValueTask<OpenPipeCaller?> ValidateAsync(string apiKey, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken);
+            return apiKey == "known-key" ? new OpenPipeCaller("key_later", "Later Caller") : null;
+        }
+    }
+}
