@@ -8,12 +8,15 @@ namespace OpenPipe.Client;
 
 public partial class ChatCompletionMessage : IValidatableObject
 {
+    /// <summary>Whether the role was none the spec names: the message read into this base class, not a subclass.</summary>
+    internal bool HasUnknownRole => GetType() == typeof(ChatCompletionMessage);
+
     /// <summary>Reports a message whose role is none of system, developer, user, assistant, tool, function.</summary>
     /// <param name="validationContext">The validation context.</param>
     /// <returns>The problems found.</returns>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (GetType() == typeof(ChatCompletionMessage))
+        if (HasUnknownRole)
         {
             string role = AdditionalProperties.TryGetValue("role", out var value) ? value?.ToString() ?? "null" : "(missing)";
             yield return new ValidationResult(

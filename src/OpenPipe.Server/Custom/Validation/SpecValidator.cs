@@ -74,7 +74,10 @@ internal static class SpecValidator
         }
 
         // As Validator.TryValidateObject: the type's own rules only when its properties passed.
-        if (issues.Count == before && (plan.TypeAttributes.Length > 0 || plan.Validatable))
+        // A message of a known role has no rule of its own to report (only one of an unknown role
+        // does): checking it would only cost a ValidationContext for every message.
+        bool validatable = plan.Validatable && value is not ChatCompletionMessage { HasUnknownRole: false };
+        if (issues.Count == before && (plan.TypeAttributes.Length > 0 || validatable))
         {
             var context = new ValidationContext(value);
             List<ValidationResult>? results = null;
@@ -86,7 +89,7 @@ internal static class SpecValidator
                 }
             }
 
-            if (results is null && plan.Validatable)
+            if (results is null && validatable)
             {
                 foreach (var result in ((IValidatableObject)value).Validate(context))
                 {
