@@ -89,6 +89,41 @@ public sealed class Utf8DtoWriterTests
     }
 
     [Test]
+    public void SerializeToUtf8Bytes_ObjectsWithoutExtensionData_CreateNoAdditionalPropertiesDictionary()
+    {
+        // Arrange: a completion as a handler builds it; reading AdditionalProperties would create an empty dictionary.
+        var message = new ChatCompletionResponseMessage { Role = "assistant", Content = "hi" };
+        var choice = new ChatCompletionChoice { Index = 0, FinishReason = FinishReason.Stop, Message = message };
+        var usage = new Usage { PromptTokens = 1, CompletionTokens = 1, TotalTokens = 2 };
+        var completion = new ChatCompletion { Id = "c1", Object = "chat.completion", Created = 1, Model = "m", Choices = [choice], Usage = usage };
+
+        // Act
+        string json = Encoding.UTF8.GetString(OpenPipeJson.SerializeToUtf8Bytes(completion));
+        var stored = new object[] { completion, choice, message, usage }.Select(StoredExtensionData).ToList();
+
+        // Assert (Newtonsoft last: its write reads AdditionalProperties, which creates the dictionaries)
+        Assert.That(stored, Has.All.Null);
+        Assert.That(json, Is.EqualTo(JsonConvert.SerializeObject(completion, OpenPipeJson.Settings)));
+    }
+
+    [Test]
+    public void SerializeToUtf8Bytes_ExtensionDataAddedAfterAWrite_WritesItAfterTheMembers()
+    {
+        // Arrange
+        var usage = new Usage { PromptTokens = 1, CompletionTokens = 2, TotalTokens = 3 };
+        string before = Encoding.UTF8.GetString(OpenPipeJson.SerializeToUtf8Bytes(usage));
+        usage.AdditionalProperties["cached_tokens"] = new JValue(7);
+
+        // Act
+        string after = Encoding.UTF8.GetString(OpenPipeJson.SerializeToUtf8Bytes(usage));
+
+        // Assert
+        Assert.That(before, Does.Not.Contain("cached_tokens"));
+        Assert.That(after, Is.EqualTo(JsonConvert.SerializeObject(usage, OpenPipeJson.Settings)));
+        Assert.That(after, Does.EndWith(",\"cached_tokens\":7}"));
+    }
+
+    [Test]
     public void TryWrite_NaNOrAValueThatRefersToItself_GivesUpAndLeavesTheOutputAsItWas()
     {
         // Arrange
@@ -209,4 +244,8 @@ public sealed class Utf8DtoWriterTests
     }
 
     private static string Shorten(string text) => text.Length <= 400 ? text : text[..400] + "...";
+
+    /// <summary>The generated field behind AdditionalProperties, read without its getter (which would create the dictionary).</summary>
+    private static object? StoredExtensionData(object dto) =>
+        dto.GetType().GetField("_additionalProperties", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(dto);
 }
