@@ -3,8 +3,9 @@
 // path (`messages.1.role`). Requests are checked with it on the way in; responses, optionally, on
 // the way out. Each type's plan is built once: only its constrained properties are checked (each
 // attribute called directly, in DataAnnotations' order and with its messages), and only members
-// that can hold a DTO are walked; the path is built only for a problem. A valid graph allocates
-// little: list items are walked by index and their indexes come from a cache of boxed numbers.
+// that can hold a DTO are walked, each read by a compiled getter; the path is built only for a
+// problem. A valid graph allocates little: list items are walked by index and their indexes come
+// from a cache of boxed numbers, and one plan lookup per value says whether and how to walk it.
 
 using System;
 using System.Collections;
@@ -12,6 +13,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.ComponentModel.DataAnnotations;
 using System.Linq;
+using System.Linq.Expressions;
 using System.Reflection;
 using Newtonsoft.Json.Serialization;
 using OpenPipe.Client;
@@ -32,20 +34,19 @@ internal static class SpecValidator
     /// <summary>A member that can hold a DTO or a list of them.</summary>
     private sealed record Child(string JsonName, Func<object, object?> Get);
 
-    private sealed record Plan(Check[] Checks, ValidationAttribute[] TypeAttributes, bool Validatable, Child[] Children);
+    /// <summary>How to check one type; <see cref="IsDto"/> false for anything else (which is not walked).</summary>
+    private sealed record Plan(bool IsDto, Check[] Checks, ValidationAttribute[] TypeAttributes, bool Validatable, Child[] Children);
 
     /// <summary>Adds one issue per constraint <paramref name="value"/> or anything under it breaks.</summary>
-    public static void Validate(object value, List<ErrorIssue> issues) => Visit(value, [], issues, 0);
+    public static void Validate(object value, List<ErrorIssue> issues) => Visit(value, PlanOf(value.GetType()), [], issues, 0);
 
-    private static void Visit(object value, List<object> path, List<ErrorIssue> issues, int depth)
+    private static void Visit(object value, Plan plan, List<object> path, List<ErrorIssue> issues, int depth)
     {
         if (depth > MaxDepth)
         {
             return;
         }
 
-        var type = value.GetType();
-        var plan = Plans.GetOrAdd(type, Describe);
         int before = issues.Count;
 
         // `function` is required of function tools only: a custom (or newer) kind of tool has its own members instead.
@@ -107,7 +108,7 @@ internal static class SpecValidator
                 {
                     foreach (string member in result.MemberNames.Any() ? result.MemberNames : [string.Empty])
                     {
-                        string json = JsonNameOf(type, member);
+                        string json = JsonNameOf(value.GetType(), member);
                         issues.Add(new ErrorIssue
                         {
                             Message = result.ErrorMessage is { } message && json.Length > 0 ? message.Replace(member, json, StringComparison.Ordinal) : result.ErrorMessage ?? "Invalid value.",
@@ -143,9 +144,9 @@ internal static class SpecValidator
                     VisitItem(element, i++, path, issues, depth);
                 }
             }
-            else if (IsDto(item.GetType()))
+            else if (PlanOf(item.GetType()) is { IsDto: true } itemPlan)
             {
-                Visit(item, path, issues, depth + 1);
+                Visit(item, itemPlan, path, issues, depth + 1);
             }
 
             path.RemoveAt(path.Count - 1);
@@ -154,10 +155,10 @@ internal static class SpecValidator
 
     private static void VisitItem(object? element, int index, List<object> path, List<ErrorIssue> issues, int depth)
     {
-        if (element is not null && IsDto(element.GetType()))
+        if (element is not null && PlanOf(element.GetType()) is { IsDto: true } plan)
         {
             path.Add(index < Indexes.Length ? Indexes[index] : index);
-            Visit(element, path, issues, depth + 1);
+            Visit(element, plan, path, issues, depth + 1);
             path.RemoveAt(path.Count - 1);
         }
     }
@@ -169,7 +170,8 @@ internal static class SpecValidator
             Path = [.. path, check.JsonName],
         });
 
-    private static bool IsDto(Type type) => type.Assembly == Dtos && type.IsClass;
+    /// <summary>The type's plan, described on first use; one lookup tells both whether to walk a value and how.</summary>
+    private static Plan PlanOf(Type type) => Plans.GetOrAdd(type, Describe);
 
     /// <summary>Whether a member of this declared type can hold a DTO (or a list of them) at run time.</summary>
     private static bool CanHoldDto(Type type) =>
@@ -189,6 +191,11 @@ internal static class SpecValidator
 
     private static Plan Describe(Type type)
     {
+        if (type.Assembly != Dtos || !type.IsClass)
+        {
+            return new Plan(false, [], [], false, []);
+        }
+
         var checks = new List<Check>();
         var children = new List<Child>();
         if (OpenPipeJson.Settings.ContractResolver!.ResolveContract(type) is JsonObjectContract contract)
@@ -196,10 +203,9 @@ internal static class SpecValidator
             foreach (var p in contract.Properties.Where(p => p.Readable && !p.Ignored && p.ValueProvider is not null && p.PropertyName is not null))
             {
                 var provider = p.ValueProvider!;
-                Func<object, object?> get = o => provider.GetValue(o);
-                var attributes = p.UnderlyingName is { } name && type.GetProperty(name, BindingFlags.Public | BindingFlags.Instance) is { } property
-                    ? property.GetCustomAttributes<ValidationAttribute>(inherit: true).ToArray()
-                    : [];
+                var property = p.UnderlyingName is { } name ? type.GetProperty(name, BindingFlags.Public | BindingFlags.Instance) : null;
+                Func<object, object?> get = property is { GetMethod.IsPublic: true } readable ? Getter(type, readable) : o => provider.GetValue(o);
+                var attributes = property is not null ? property.GetCustomAttributes<ValidationAttribute>(inherit: true).ToArray() : [];
                 if (attributes.Length > 0)
                 {
                     checks.Add(new Check(p.UnderlyingName!, p.PropertyName!, get, attributes.OfType<RequiredAttribute>().FirstOrDefault(), attributes.Where(a => a is not RequiredAttribute).ToArray()));
@@ -213,9 +219,18 @@ internal static class SpecValidator
         }
 
         return new Plan(
+            true,
             [.. checks],
             type.GetCustomAttributes<ValidationAttribute>(inherit: true).ToArray(),
             typeof(IValidatableObject).IsAssignableFrom(type),
             [.. children]);
+    }
+
+    /// <summary>A compiled read of the property (what Newtonsoft's value provider reads, without its wrapper).</summary>
+    private static Func<object, object?> Getter(Type type, PropertyInfo property)
+    {
+        var target = Expression.Parameter(typeof(object));
+        var read = Expression.Convert(Expression.Property(Expression.Convert(target, type), property), typeof(object));
+        return Expression.Lambda<Func<object, object?>>(read, target).Compile();
     }
 }
