@@ -74,7 +74,11 @@ internal static class ChatCompletionPipeline
     }
 
     /// <summary>Parses the headers and the body; the feature is also stored on the request.</summary>
-    public static async Task<(OpenPipeRequestFeature? Feature, OpenPipeJsonResult? Error)> PrepareAsync(HttpContext http)
+    /// <remarks>
+    /// This step and the next return ValueTasks: with a body already received and a handler that
+    /// answers at once, a request passes through them without allocating a task.
+    /// </remarks>
+    public static async ValueTask<(OpenPipeRequestFeature? Feature, OpenPipeJsonResult? Error)> PrepareAsync(HttpContext http)
     {
         var context = ChatCompletionContext.TryCreate(http, out var headerError);
         if (context is null)
@@ -95,7 +99,7 @@ internal static class ChatCompletionPipeline
     }
 
     /// <summary>Calls the handler: a JSON result, or a stream result whose first chunk has been produced.</summary>
-    public static async Task<ActionResult> RespondAsync(IChatCompletionHandler handler, ChatCompletionRequest request, ChatCompletionContext context, HttpContext http)
+    public static async ValueTask<ActionResult> RespondAsync(IChatCompletionHandler handler, ChatCompletionRequest request, ChatCompletionContext context, HttpContext http)
     {
         var check = ResponseCheckFor(http);
         if (request.Stream == true)

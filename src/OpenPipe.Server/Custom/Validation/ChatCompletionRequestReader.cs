@@ -28,11 +28,12 @@ internal static class ChatCompletionRequestReader
     /// <summary>The request, or the status and body of the error that answers it.</summary>
     internal readonly record struct Result(ChatCompletionRequest? Request, int Status, ErrorResponse? Error);
 
-    public static Task<Result> ReadAsync(HttpRequest request, OpenPipeServerOptions options, CancellationToken cancellationToken) =>
+    /// <remarks>A ValueTask: a body that has already arrived (the usual small request) is read without allocating a task.</remarks>
+    public static ValueTask<Result> ReadAsync(HttpRequest request, OpenPipeServerOptions options, CancellationToken cancellationToken) =>
         ReadAsync(request, options, fastPath: true, cancellationToken);
 
     /// <summary>Reads the body; <paramref name="fastPath"/> false always takes the full path (tests compare the two).</summary>
-    internal static async Task<Result> ReadAsync(HttpRequest request, OpenPipeServerOptions options, bool fastPath, CancellationToken cancellationToken)
+    internal static async ValueTask<Result> ReadAsync(HttpRequest request, OpenPipeServerOptions options, bool fastPath, CancellationToken cancellationToken)
     {
         long limit = options.MaxRequestBodyBytes;
         string? contentType = request.ContentType;
