@@ -130,7 +130,7 @@ public partial class OpenPipeClient
         {
             Content = content,
         };
-        message.Headers.Accept.ParseAdd(ChatCompletionStream.MediaType);
+        message.Headers.TryAddWithoutValidation("Accept", ChatCompletionStream.MediaType); // sent as is, never parsed
         message.Options.Set(OpenPipeResilienceHandler.StreamingOption, true);
         if (requestOptions?.LogRequest is { } log)
         {
