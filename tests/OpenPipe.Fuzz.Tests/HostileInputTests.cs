@@ -259,6 +259,39 @@ public sealed class HostileInputTests
     }
 
     [Test]
+    public async Task Post_BodyArrivingInPartsThenASecondRequestOnTheConnection_BothAreReadWhole()
+    {
+        // Arrange: the first body in two parts 300 ms apart (the reader must wait for all it was
+        // promised), then a second request pipelined right behind it (it must not be read as body).
+        string head = $"POST /{ResponseRules.Route} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {FuzzGateway.Key}\r\nContent-Type: application/json\r\nContent-Length: {Valid.Length}\r\n\r\n";
+        string second = Valid.Replace("hello there", "second one", StringComparison.Ordinal);
+        string secondHead = $"POST /{ResponseRules.Route} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {FuzzGateway.Key}\r\nContent-Type: application/json\r\nContent-Length: {second.Length}\r\nConnection: close\r\n\r\n";
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var socket = new TcpClient { NoDelay = true };
+        await socket.ConnectAsync(gateway.Root.Host, gateway.Root.Port, timeout.Token);
+        var stream = socket.GetStream();
+
+        // Act
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head + Valid[..20]), timeout.Token);
+        await Task.Delay(TimeSpan.FromMilliseconds(300), timeout.Token);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(Valid[20..] + secondHead + second), timeout.Token);
+        using var received = new MemoryStream();
+        try
+        {
+            await stream.CopyToAsync(received, timeout.Token);
+        }
+        catch (IOException)
+        {
+            // The server may reset the connection after answering; what arrived is the answer.
+        }
+
+        // Assert
+        string response = Encoding.UTF8.GetString(received.ToArray());
+        Assert.That(response.Split("HTTP/1.1 200 OK").Length - 1, Is.EqualTo(2), response);
+        Assert.That(response.IndexOf("hello there", StringComparison.Ordinal), Is.GreaterThan(0).And.LessThan(response.IndexOf("second one", StringComparison.Ordinal)), response);
+    }
+
+    [Test]
     public async Task Stream_ReaderThatStopsReading_IsDisconnectedAfterTheWriteTimeLimit()
     {
         // Arrange: a 1 s write limit, and a stream of ~24 MB (8 choices of 180 words of 16 KB) that no socket buffer holds.

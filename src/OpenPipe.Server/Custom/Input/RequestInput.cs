@@ -36,11 +36,13 @@ internal static class RequestInput
         status = StatusCodes.Status200OK;
         message = string.Empty;
         string encoding = request.Headers.ContentEncoding.ToString();
-        request.HttpContext.Items[ContentEncodingKey] = encoding;
         if (string.IsNullOrWhiteSpace(encoding) || encoding.Trim().Equals("identity", StringComparison.OrdinalIgnoreCase))
         {
             return true;
         }
+
+        // Kept for the message if the body turns out not to be what its Content-Encoding says.
+        request.HttpContext.Items[ContentEncodingKey] = encoding;
 
         var provider = request.HttpContext.RequestServices.GetService<IRequestDecompressionProvider>();
         if (provider?.GetDecompressionStream(request.HttpContext) is { } decoded)

@@ -65,6 +65,8 @@ internal static class ChatCompletionRequestReader
             feature.MaxRequestBodySize = limit;
         }
 
+        // The length the request declares, when the body is read as sent (not decoded).
+        long? declared = ReferenceEquals(body, request.Body) ? request.ContentLength : null;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         int length = 0;
         try
@@ -102,6 +104,12 @@ internal static class ChatCompletionRequestReader
                 if (length > limit)
                 {
                     return Fail(StatusCodes.Status413PayloadTooLarge, $"The request body is over the limit of {limit} bytes.");
+                }
+
+                if (length == declared)
+                {
+                    // All of the declared body is here: no further read is needed to learn that it ended.
+                    break;
                 }
             }
 
