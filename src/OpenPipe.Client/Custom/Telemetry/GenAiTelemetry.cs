@@ -321,6 +321,11 @@ internal sealed class ChatOperation : IDisposable
 
         ended = true;
 
+        // The span ends where the measured duration does: recording the measurements (the first
+        // time, a JIT compilation in the exporter) is not part of the operation.
+        double seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        Activity?.SetEndTime(DateTime.UtcNow);
+
         var metricTags = tags;
         if (responseModel is not null)
         {
@@ -359,7 +364,7 @@ internal sealed class ChatOperation : IDisposable
             }
         }
 
-        telemetry.Duration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, metricTags);
+        telemetry.Duration.Record(seconds, metricTags);
         if (usage is not null && telemetry.TokenUsage is { Enabled: true })
         {
             var input = metricTags;
