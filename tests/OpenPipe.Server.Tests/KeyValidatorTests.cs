@@ -30,11 +30,7 @@ public sealed class KeyValidatorTests
     public async Task ValidateAsync_ConfiguredKeys_EachKeyHasItsOwnCallerEveryTime()
     {
         // Arrange
-        using var services = new ServiceCollection().AddLogging().AddOpenPipeServer(o =>
-        {
-            o.ApiKeys.Add(FirstKey);
-            o.ApiKeys.Add(SecondKey);
-        }).BuildServiceProvider();
+        using var services = ConfiguredServices();
         var validator = services.GetRequiredService<IOpenPipeKeyValidator>();
 
         // Act
@@ -58,11 +54,7 @@ public sealed class KeyValidatorTests
     public async Task ValidateAsync_NotExactlyAConfiguredKey_ReturnsNull(string presented)
     {
         // Arrange
-        using var services = new ServiceCollection().AddLogging().AddOpenPipeServer(o =>
-        {
-            o.ApiKeys.Add(FirstKey);
-            o.ApiKeys.Add(SecondKey);
-        }).BuildServiceProvider();
+        using var services = ConfiguredServices();
         var validator = services.GetRequiredService<IOpenPipeKeyValidator>();
 
         // Act
@@ -90,6 +82,14 @@ public sealed class KeyValidatorTests
         var error = JObject.Parse(await unknown.Content.ReadAsStringAsync());
         Assert.That((string?)error["message"], Is.EqualTo("The API key is not valid."));
     }
+
+    /// <summary>The server's services with the two configured keys.</summary>
+    private static ServiceProvider ConfiguredServices() =>
+        new ServiceCollection().AddLogging().AddOpenPipeServer(o =>
+        {
+            o.ApiKeys.Add(FirstKey);
+            o.ApiKeys.Add(SecondKey);
+        }).BuildServiceProvider();
 
     private static async Task<WebApplication> StartAsync()
     {
