@@ -258,7 +258,7 @@ internal static class ChatCompletionRequestReader
     private static bool IsPlainJson(string? contentType) =>
         contentType is not null
         && (contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || contentType.Equals("application/json; charset=utf-8", StringComparison.OrdinalIgnoreCase));
+            || contentType.Equals(OpenPipeJsonContent.JsonContentType, StringComparison.OrdinalIgnoreCase));
 
     private static bool IsJson(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var media)

@@ -75,10 +75,7 @@ internal static class SpecValidator
         }
 
         // As Validator.TryValidateObject: the type's own rules only when its properties passed.
-        // A message of a known role has no rule of its own to report (only one of an unknown role
-        // does): checking it would only cost a ValidationContext for every message.
-        bool validatable = plan.Validatable && value is not ChatCompletionMessage { HasUnknownRole: false };
-        if (issues.Count == before && (plan.TypeAttributes.Length > 0 || validatable))
+        if (issues.Count == before && (plan.TypeAttributes.Length > 0 || plan.Validatable))
         {
             var context = new ValidationContext(value);
             List<ValidationResult>? results = null;
@@ -90,7 +87,7 @@ internal static class SpecValidator
                 }
             }
 
-            if (results is null && validatable)
+            if (results is null && plan.Validatable)
             {
                 foreach (var result in ((IValidatableObject)value).Validate(context))
                 {
@@ -222,9 +219,17 @@ internal static class SpecValidator
             true,
             [.. checks],
             type.GetCustomAttributes<ValidationAttribute>(inherit: true).ToArray(),
-            typeof(IValidatableObject).IsAssignableFrom(type),
+            typeof(IValidatableObject).IsAssignableFrom(type) && !IsKnownRoleMessage(type),
             [.. children]);
     }
+
+    /// <summary>
+    /// A message type of a known role (a subclass of the message base class): its inherited
+    /// <see cref="IValidatableObject.Validate"/> reports nothing, so its plan skips it (and the
+    /// ValidationContext it would cost for every message).
+    /// </summary>
+    private static bool IsKnownRoleMessage(Type type) =>
+        typeof(ChatCompletionMessage).IsAssignableFrom(type) && !ChatCompletionMessage.ValidatesRole(type);
 
     /// <summary>A compiled read of the property (what Newtonsoft's value provider reads, without its wrapper).</summary>
     private static Func<object, object?> Getter(Type type, PropertyInfo property)
