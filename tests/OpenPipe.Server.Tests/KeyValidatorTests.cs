@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
@@ -65,6 +66,57 @@ public sealed class KeyValidatorTests
     }
 
     [Test]
+    public async Task ValidateAsync_KeysOfDifferentLengths_EachPresentedKeyMatchesOnlyItself()
+    {
+        // Arrange: keys are compared padded to the widest one, so padding must never make a match.
+        string wide = new('w', 300);
+        string[] keys = ["abc", "abcdef", wide];
+        using var services = new ServiceCollection().AddLogging().AddOpenPipeServer(o =>
+        {
+            foreach (string key in keys)
+            {
+                o.ApiKeys.Add(key);
+            }
+        }).BuildServiceProvider();
+        var validator = services.GetRequiredService<IOpenPipeKeyValidator>();
+
+        // Act
+        var matched = new string?[keys.Length];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            matched[i] = (await validator.ValidateAsync(keys[i]))?.KeyId;
+        }
+
+        string[] nearMisses = ["ab", "abcd", "abc\0", "abc\0\0\0", "abcdef\0", wide[..^1], wide + "w", wide + "\0", new string('w', 20_000), "\0"];
+        var missed = new System.Collections.Generic.List<OpenPipeCaller?>();
+        foreach (string presented in nearMisses)
+        {
+            missed.Add(await validator.ValidateAsync(presented));
+        }
+
+        // Assert
+        Assert.That(matched, Is.EqualTo(keys.Select(OpenPipeCaller.KeyIdOf).ToArray()));
+        Assert.That(missed, Has.All.Null);
+    }
+
+    [Test]
+    public async Task Get_ConfiguredKey_PrincipalCarriesTheKeyIdClaimsFromTheLocalAuthority()
+    {
+        // Arrange
+        await using var app = await StartAsync(configured: true);
+
+        // Act
+        using var response = await SendAsync(app, FirstKey, "/claims");
+
+        // Assert
+        string id = OpenPipeCaller.KeyIdOf(FirstKey);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.EqualTo(
+            $"OpenPipeBearer:{OpenPipeCaller.KeyIdClaim}={id}@LOCAL AUTHORITY;" +
+            $"OpenPipeBearer:{ClaimTypes.NameIdentifier}={id}@LOCAL AUTHORITY"));
+    }
+
+    [Test]
     public async Task Post_AValidatorThatAnswersLater_AuthenticatesItsCallerOrAnswers401()
     {
         // Arrange
@@ -91,24 +143,31 @@ public sealed class KeyValidatorTests
             o.ApiKeys.Add(SecondKey);
         }).BuildServiceProvider();
 
-    private static async Task<WebApplication> StartAsync()
+    /// <summary>An app with <c>/whoami</c> and <c>/claims</c> behind the kit's policy, checking keys with <see cref="LaterValidator"/> or, if <paramref name="configured"/>, the configured keys.</summary>
+    private static async Task<WebApplication> StartAsync(bool configured = false)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<IOpenPipeKeyValidator, LaterValidator>();
+        if (!configured)
+        {
+            builder.Services.AddSingleton<IOpenPipeKeyValidator, LaterValidator>();
+        }
+
         builder.Services.AddSingleton<StreamProbe>();
-        builder.Services.AddOpenPipeServer<TestChatHandler>();
+        builder.Services.AddOpenPipeServer<TestChatHandler>(o => o.ApiKeys.Add(FirstKey));
         var app = builder.Build();
         app.MapGet("/whoami", (ClaimsPrincipal user) => user.GetOpenPipeCaller() is { } caller ? $"{caller.KeyId}|{caller.Name}" : "anonymous")
+            .RequireAuthorization(OpenPipeDefaults.AuthorizationPolicy);
+        app.MapGet("/claims", (ClaimsPrincipal user) => string.Join(";", user.Claims.Select(c => $"{c.Subject?.AuthenticationType}:{c.Type}={c.Value}@{c.Issuer}")))
             .RequireAuthorization(OpenPipeDefaults.AuthorizationPolicy);
         await app.StartAsync();
         return app;
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(WebApplication app, string key)
+    private static async Task<HttpResponseMessage> SendAsync(WebApplication app, string key, string path = "/whoami")
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/whoami");
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         return await app.GetTestClient().SendAsync(request);
     }

@@ -72,8 +72,11 @@ public interface IOpenPipeKeyValidator
 /// <summary>Accepts the keys in <see cref="OpenPipeServerOptions.ApiKeys"/>, comparing in constant time.</summary>
 public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
 {
+    /// <summary>Widths up to this many bytes are compared on the stack; wider keys use a pooled buffer.</summary>
+    private const int StackWidth = 256;
+
     private readonly IOptionsMonitor<OpenPipeServerOptions> options;
-    private KeyHashes? hashes;
+    private KnownKeys? keys;
 
     /// <summary>Creates the validator.</summary>
     /// <param name="options">The server options holding the keys.</param>
@@ -84,48 +87,76 @@ public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The presented key's UTF-8 is laid into a zeroed buffer as wide as the longest configured
+    /// key and compared with every configured key, padded to the same width, in constant time,
+    /// along with its length. So the time depends on the presented key's length (which its sender
+    /// knows) and on the configuration, never on how much of a key matched, which key matched, or
+    /// how long the configured keys are next to the presented one. A key longer than every
+    /// configured key is compared as an empty one, and its length fails it.
+    /// </remarks>
     public ValueTask<OpenPipeCaller?> ValidateAsync(string apiKey, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(apiKey);
-        Span<byte> presented = stackalloc byte[SHA256.HashSizeInBytes];
-        OpenPipeCaller.Hash(apiKey, presented);
         var known = Known();
-        OpenPipeCaller? caller = null;
-        for (int i = 0; i < known.Hashes.Length; i++)
+        byte[]? rented = null;
+        Span<byte> presented = known.Width <= StackWidth
+            ? stackalloc byte[StackWidth]
+            : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(known.Width));
+        presented = presented[..known.Width];
+        presented.Clear();
+        int length = Encoding.UTF8.GetByteCount(apiKey);
+        if (length <= known.Width)
         {
-            // Hashes have one length, and every configured key is compared, so the time depends on neither key.
-            if (CryptographicOperations.FixedTimeEquals(presented, known.Hashes[i]))
+            Encoding.UTF8.GetBytes(apiKey, presented);
+        }
+
+        OpenPipeCaller? caller = null;
+        for (int i = 0; i < known.Padded.Length; i++)
+        {
+            // Both checks run for every key (no short circuit), so the time is the same whatever matched.
+            if (CryptographicOperations.FixedTimeEquals(presented, known.Padded[i]) & (length == known.Lengths[i]))
             {
                 caller = known.Callers[i];
             }
         }
 
+        // The presented key does not stay on the stack or in a shared buffer.
+        CryptographicOperations.ZeroMemory(presented);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+
         return ValueTask.FromResult(caller);
     }
 
-    /// <summary>The configured keys' hashes and callers, computed once per options instance (options reloads give a new one).</summary>
-    private KeyHashes Known()
+    /// <summary>The configured keys, padded, and their callers, made once per options instance (options reloads give a new one).</summary>
+    private KnownKeys Known()
     {
         var current = options.CurrentValue;
-        var cached = Volatile.Read(ref hashes);
+        var cached = Volatile.Read(ref keys);
         if (cached is null || !ReferenceEquals(cached.Source, current) || cached.Count != current.ApiKeys.Count)
         {
             // A new object each time: readers see the old set or the new one, never a mix.
-            byte[][] known = current.ApiKeys.Select(k =>
+            int width = Math.Max(1, current.ApiKeys.Select(Encoding.UTF8.GetByteCount).DefaultIfEmpty(0).Max());
+            byte[][] padded = [.. current.ApiKeys.Select(k =>
             {
-                byte[] hash = new byte[SHA256.HashSizeInBytes];
-                OpenPipeCaller.Hash(k, hash);
-                return hash;
-            }).ToArray();
-            cached = new KeyHashes(current, current.ApiKeys.Count, known, [.. known.Select(h => new OpenPipeCaller(OpenPipeCaller.KeyIdOfHash(h)))]);
-            Volatile.Write(ref hashes, cached);
+                byte[] bytes = new byte[width];
+                Encoding.UTF8.GetBytes(k, bytes);
+                return bytes;
+            })];
+            int[] lengths = [.. current.ApiKeys.Select(Encoding.UTF8.GetByteCount)];
+            OpenPipeCaller[] callers = [.. current.ApiKeys.Select(k => new OpenPipeCaller(OpenPipeCaller.KeyIdOf(k)))];
+            cached = new KnownKeys(current, current.ApiKeys.Count, width, padded, lengths, callers);
+            Volatile.Write(ref keys, cached);
         }
 
         return cached;
     }
 
-    /// <summary>The hashes of one options instance's keys, and the caller each one authenticates (immutable, so shared by every request).</summary>
-    private sealed record KeyHashes(OpenPipeServerOptions Source, int Count, byte[][] Hashes, OpenPipeCaller[] Callers);
+    /// <summary>One options instance's keys as zero-padded UTF-8 of one width, their lengths, and the caller each one authenticates (immutable, so shared by every request).</summary>
+    private sealed record KnownKeys(OpenPipeServerOptions Source, int Count, int Width, byte[][] Padded, int[] Lengths, OpenPipeCaller[] Callers);
 }
 
 /// <summary>The names the OpenPipe server registers.</summary>
@@ -205,12 +236,23 @@ public sealed class OpenPipeBearerHandler : AuthenticationHandler<OpenPipeBearer
             return AuthenticateResult.Fail("The API key is not valid.");
         }
 
-        Claim[] claims = caller.Name is null
-            ? [new(OpenPipeCaller.KeyIdClaim, caller.KeyId), new(ClaimTypes.NameIdentifier, caller.KeyId)]
-            : [new(OpenPipeCaller.KeyIdClaim, caller.KeyId), new(ClaimTypes.NameIdentifier, caller.KeyId), new(ClaimTypes.Name, caller.Name)];
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name));
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
+        var identity = new ClaimsIdentity(Scheme.Name);
+        AddClaim(identity, OpenPipeCaller.KeyIdClaim, caller.KeyId);
+        AddClaim(identity, ClaimTypes.NameIdentifier, caller.KeyId);
+        if (caller.Name is not null)
+        {
+            AddClaim(identity, ClaimTypes.Name, caller.Name);
+        }
+
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
+
+    /// <summary>
+    /// Adds a claim made for <paramref name="identity"/> (the identity keeps it as it is; a claim
+    /// made apart would be copied), with the issuer and value type a plain <c>new Claim(type, value)</c> has.
+    /// </summary>
+    private static void AddClaim(ClaimsIdentity identity, string type, string value) =>
+        identity.AddClaim(new Claim(type, value, ClaimValueTypes.String, ClaimsIdentity.DefaultIssuer, ClaimsIdentity.DefaultIssuer, identity));
 
     /// <inheritdoc />
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
