@@ -10,7 +10,8 @@ namespace OpenPipe.Client.Tests.Contract;
 
 /// <summary>
 /// The UTF-8 fast writer against Newtonsoft with the wire settings: whatever it writes must be
-/// Newtonsoft's bytes exactly, and what it cannot write it must leave untouched. Inputs: every
+/// Newtonsoft's bytes exactly, and what it cannot write it must leave untouched; the string
+/// <see cref="OpenPipeJson.Serialize"/> makes with it must be Newtonsoft's string exactly. Inputs: every
 /// fixture object read as every wire type, seeded mutations of them, every UTF-16 code unit in a
 /// string and a key, and seeded doubles.
 /// </summary>
@@ -174,9 +175,29 @@ public sealed class Utf8DtoWriterTests
         byte[] slow = OpenPipeJson.SerializeToUtf8Bytes(leftToNewtonsoft);
 
         // Assert
-        Assert.That(fast, Is.EqualTo(Encoding.UTF8.GetBytes(OpenPipeJson.Serialize(request))));
-        Assert.That(slow, Is.EqualTo(Encoding.UTF8.GetBytes(OpenPipeJson.Serialize(leftToNewtonsoft))));
+        Assert.That(fast, Is.EqualTo(Encoding.UTF8.GetBytes(JsonConvert.SerializeObject(request, OpenPipeJson.Settings))));
+        Assert.That(slow, Is.EqualTo(Encoding.UTF8.GetBytes(JsonConvert.SerializeObject(leftToNewtonsoft, OpenPipeJson.Settings))));
         Assert.That(Encoding.UTF8.GetString(slow), Does.Contain("\"when\":\"2026-11-30T00:00:00Z\""));
+    }
+
+    [Test]
+    public void Serialize_TextWithAnUnpairedSurrogate_IsNewtonsoftsStringUnchanged()
+    {
+        // Arrange: UTF-8 cannot carry the surrogate, so the fast writer's bytes would hold U+FFFD
+        // instead. (Built from code units: an attribute argument would store U+FFFD already.)
+        string[] texts = [new string((char)0xD800, 1), "a" + (char)0xDFFF + "b", new string([(char)0xDE00, (char)0xD83D])];
+        foreach (string text in texts)
+        {
+            var message = new UserMessage { Content = text, AdditionalProperties = { [text] = text } };
+
+            // Act
+            string json = OpenPipeJson.Serialize(message);
+
+            // Assert
+            Assert.That(json, Is.EqualTo(JsonConvert.SerializeObject(message, OpenPipeJson.Settings)));
+            Assert.That(json.Contains(text, StringComparison.Ordinal), Is.True, "the surrogate is kept");
+            Assert.That(json.Contains('\ufffd'), Is.False, "no replacement character");
+        }
     }
 
     /// <summary>Each document read (by Newtonsoft) as each wire type it reads as.</summary>
@@ -215,11 +236,18 @@ public sealed class Utf8DtoWriterTests
             string expected;
             try
             {
-                expected = OpenPipeJson.Serialize(value);
+                expected = JsonConvert.SerializeObject(value, OpenPipeJson.Settings);
             }
             catch (JsonException)
             {
                 continue;
+            }
+
+            // OpenPipeJson.Serialize takes the fast path too (or leaves the value to Newtonsoft): its string must be Newtonsoft's.
+            string serialized = OpenPipeJson.Serialize(value);
+            if (serialized != expected)
+            {
+                failures.Add($"Serialize, {value.GetType().Name}:\n  newtonsoft {Shorten(expected)}\n  serialize  {Shorten(serialized)}");
             }
 
             output.Rewind((0, false));

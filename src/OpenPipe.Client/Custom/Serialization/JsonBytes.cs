@@ -22,13 +22,23 @@ internal sealed class JsonBytes : IDisposable
         "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F" +
         "\"\\\u0085\u2028\u2029");
 
+    private readonly bool lossless;
     private byte[] buffer;
     private int count;
     private bool comma;
 
     /// <summary>Creates an empty buffer.</summary>
     /// <param name="capacity">The first buffer's size.</param>
-    public JsonBytes(int capacity = 2048) => buffer = ArrayPool<byte>.Shared.Rent(capacity);
+    /// <param name="lossless">
+    /// Whether an unpaired surrogate, which UTF-8 cannot carry, throws <see cref="ArgumentException"/>
+    /// instead of becoming U+FFFD: for output decoded back into a string, which must be Newtonsoft's
+    /// string exactly (the fast writer then gives up and Newtonsoft writes the value).
+    /// </param>
+    public JsonBytes(int capacity = 2048, bool lossless = false)
+    {
+        buffer = ArrayPool<byte>.Shared.Rent(capacity);
+        this.lossless = lossless;
+    }
 
     /// <summary>What has been written.</summary>
     public ReadOnlySpan<byte> Written => buffer.AsSpan(0, count);
@@ -194,7 +204,12 @@ internal sealed class JsonBytes : IDisposable
             if (!run.IsEmpty)
             {
                 // Escaped characters are never surrogates, so a run never splits a pair.
-                System.Text.Unicode.Utf8.FromUtf16(run, Reserve(run.Length * 3), out _, out int written, replaceInvalidSequences: true);
+                var status = System.Text.Unicode.Utf8.FromUtf16(run, Reserve(run.Length * 3), out _, out int written, replaceInvalidSequences: !lossless);
+                if (status != OperationStatus.Done)
+                {
+                    throw new ArgumentException("The text has an unpaired surrogate, which UTF-8 cannot carry.", nameof(text));
+                }
+
                 count += written;
             }
 

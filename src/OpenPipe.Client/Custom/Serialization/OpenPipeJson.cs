@@ -104,10 +104,18 @@ public static class OpenPipeJson
     /// <returns>The reader; dispose it to return the buffer.</returns>
     public static JsonTextReader CreateReader(TextReader text) => new(text) { ArrayPool = CharPool, CloseInput = true };
 
-    /// <summary>Serializes with <see cref="Settings"/>.</summary>
+    /// <summary>
+    /// Serializes with <see cref="Settings"/>: the string <c>JsonConvert.SerializeObject</c> makes
+    /// with them, written by the fast writer (and decoded from its UTF-8) when the value has the
+    /// wire's usual shape and its text has no unpaired surrogate, by Newtonsoft otherwise.
+    /// </summary>
     /// <param name="value">The value.</param>
     /// <returns>Compact JSON.</returns>
-    public static string Serialize(object? value) => JsonConvert.SerializeObject(value, Settings);
+    public static string Serialize(object? value)
+    {
+        using var bytes = new JsonBytes(lossless: true);
+        return Utf8DtoWriter.TryWrite(bytes, value) ? System.Text.Encoding.UTF8.GetString(bytes.Written) : JsonConvert.SerializeObject(value, Settings);
+    }
 
     /// <summary>
     /// Serializes with <see cref="Settings"/> to UTF-8, as the client writes request bodies: the
