@@ -98,11 +98,26 @@ public sealed class BackendRouter : IDisposable
     public IChatBackend For(string model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var exact = options.Routes.FirstOrDefault(r => r.Model == model);
-        var prefix = options.Routes
-            .Where(r => r.Model.EndsWith('*') && model.StartsWith(r.Model[..^1], StringComparison.Ordinal))
-            .OrderByDescending(r => r.Model.Length)
-            .FirstOrDefault();
-        return backends[(exact ?? prefix)?.Backend ?? options.DefaultBackend];
+
+        // One pass per request, allocating nothing: the first exact entry, else the first of the longest prefixes.
+        ModelRoute? prefix = null;
+        var routes = options.Routes;
+        for (int i = 0; i < routes.Count; i++)
+        {
+            var route = routes[i];
+            if (route.Model == model)
+            {
+                return backends[route.Backend];
+            }
+
+            if (route.Model.EndsWith('*')
+                && model.AsSpan().StartsWith(route.Model.AsSpan(0, route.Model.Length - 1), StringComparison.Ordinal)
+                && (prefix is null || route.Model.Length > prefix.Model.Length))
+            {
+                prefix = route;
+            }
+        }
+
+        return backends[prefix?.Backend ?? options.DefaultBackend];
     }
 }

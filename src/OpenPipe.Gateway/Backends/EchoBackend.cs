@@ -87,7 +87,7 @@ public sealed class EchoBackend(TimeProvider time) : IChatBackend
 
     /// <summary>The same request always gets the same id.</summary>
     private static string IdFor(ChatCompletionRequest request) =>
-        "chatcmpl-echo-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(OpenPipeJson.Serialize(request))))[..16];
+        "chatcmpl-echo-" + Convert.ToHexStringLower(SHA256.HashData(OpenPipeJson.SerializeToUtf8Bytes(request)))[..16];
 
     private static int CountTokens(string? text) => string.IsNullOrWhiteSpace(text) ? 0 : text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
 
