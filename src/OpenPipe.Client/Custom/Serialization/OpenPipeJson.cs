@@ -127,7 +127,7 @@ public static class OpenPipeJson
     public static byte[] SerializeToUtf8Bytes(object? value)
     {
         using var bytes = new JsonBytes();
-        return Utf8DtoWriter.TryWrite(bytes, value) ? bytes.Written.ToArray() : System.Text.Encoding.UTF8.GetBytes(Serialize(value));
+        return Utf8DtoWriter.TryWrite(bytes, value) ? bytes.Written.ToArray() : System.Text.Encoding.UTF8.GetBytes(JsonConvert.SerializeObject(value, Settings));
     }
 
     /// <summary>Deserializes with <see cref="Settings"/>.</summary>
