@@ -38,6 +38,51 @@ public sealed class HostingTests
     }
 
     [Test]
+    public void Start_SettingsFiles_ArePolledNotWatchedWithTheWholeFolder()
+    {
+        // Arrange: the request log writes in the content root, which a FileSystemWatcher would see.
+        using var factory = new GatewayFactory(new Uri("http://127.0.0.1:9/v1"));
+        using var http = factory.CreateClient();
+
+        // Act
+        var configuration = (Microsoft.Extensions.Configuration.IConfigurationRoot)factory.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+        var settingsFiles = configuration.Providers.OfType<Microsoft.Extensions.Configuration.FileConfigurationProvider>()
+            .Where(p => p.Source.ReloadOnChange)
+            .ToList();
+
+        // Assert: unless the environment chose a watcher (then it is respected), the gateway asked for polling.
+        string? chosen = Environment.GetEnvironmentVariable(OpenPipe.Gateway.Hosting.SettingsFileWatching.PollingVariable);
+        bool polls = chosen is not null && (chosen == "1" || chosen.Equals("true", StringComparison.OrdinalIgnoreCase));
+        Assert.That(chosen, Is.Not.Null, "the gateway sets the variable when the environment does not");
+        Assert.That(settingsFiles, Is.Not.Empty);
+        // (Once a provider has made its watcher, UsePollingFileWatcher reads false; UseActivePolling says whether it polls.)
+        Assert.That(settingsFiles.Select(p => (p.Source.FileProvider as Microsoft.Extensions.FileProviders.PhysicalFileProvider)?.UseActivePolling), Has.All.EqualTo(polls));
+    }
+
+    [TestCase(null, true, "true")]
+    [TestCase("false", false, "false")]
+    [TestCase("1", false, "1")]
+    public void PollUnlessChosen_Environment_AsksForPollingOnlyWhenNothingWasChosen(string? before, bool expectedAsked, string expectedAfter)
+    {
+        // Arrange
+        string? saved = Environment.GetEnvironmentVariable(OpenPipe.Gateway.Hosting.SettingsFileWatching.PollingVariable);
+        Environment.SetEnvironmentVariable(OpenPipe.Gateway.Hosting.SettingsFileWatching.PollingVariable, before);
+        try
+        {
+            // Act
+            bool asked = OpenPipe.Gateway.Hosting.SettingsFileWatching.PollUnlessChosen();
+
+            // Assert
+            Assert.That(asked, Is.EqualTo(expectedAsked));
+            Assert.That(Environment.GetEnvironmentVariable(OpenPipe.Gateway.Hosting.SettingsFileWatching.PollingVariable), Is.EqualTo(expectedAfter));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(OpenPipe.Gateway.Hosting.SettingsFileWatching.PollingVariable, saved);
+        }
+    }
+
+    [Test]
     public async Task Readyz_UpstreamAnswers_IsHealthyWithStorageAndUpstreamChecks()
     {
         // Arrange: an upstream that answers every request with 404 (an answer is all readiness needs).
