@@ -39,8 +39,11 @@ builder.AddGatewayTelemetry();
 
 var app = builder.Build();
 
-// Resolve the keys now, so a generated one is printed at start rather than at the first request.
+// Resolve the keys now, so a generated one is printed at start rather than at the first request, and
+// check the gateway's settings (also checked on start) before the host starts: a bad setting stops
+// the gateway here, with the message naming it, and nothing was started that has to be undone.
 _ = app.Services.GetRequiredService<IOptionsMonitor<OpenPipeServerOptions>>().CurrentValue;
+_ = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
 app.MapGatewayHealthChecks();
 app.MapOpenPipeChatCompletions().MapGatewayApi();
 app.Run();
