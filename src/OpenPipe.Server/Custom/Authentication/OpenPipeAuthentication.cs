@@ -142,14 +142,15 @@ public sealed class ConfiguredKeyValidator : IOpenPipeKeyValidator
         if (cached is null || !ReferenceEquals(cached.Source, current) || cached.Count != current.ApiKeys.Count)
         {
             // A new object each time: readers see the old set or the new one, never a mix.
-            int width = Math.Max(1, current.ApiKeys.Select(Encoding.UTF8.GetByteCount).DefaultIfEmpty(0).Max());
-            byte[][] padded = [.. current.ApiKeys.Select(k =>
+            byte[][] utf8 = [.. current.ApiKeys.Select(Encoding.UTF8.GetBytes)];
+            int width = Math.Max(1, utf8.Select(k => k.Length).DefaultIfEmpty(0).Max());
+            byte[][] padded = [.. utf8.Select(k =>
             {
                 byte[] bytes = new byte[width];
-                Encoding.UTF8.GetBytes(k, bytes);
+                k.CopyTo(bytes, 0);
                 return bytes;
             })];
-            int[] lengths = [.. current.ApiKeys.Select(Encoding.UTF8.GetByteCount)];
+            int[] lengths = [.. utf8.Select(k => k.Length)];
             OpenPipeCaller[] callers = [.. current.ApiKeys.Select(k => new OpenPipeCaller(OpenPipeCaller.KeyIdOf(k)))];
             cached = new KnownKeys(current, current.ApiKeys.Count, width, padded, lengths, callers);
             Volatile.Write(ref keys, cached);
