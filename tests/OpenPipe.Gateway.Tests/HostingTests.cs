@@ -10,7 +10,10 @@ using System.Threading.Tasks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.FileProviders;
+using OpenPipe.Gateway.Hosting;
 using OpenPipe.Gateway.Storage;
 using Newtonsoft.Json.Linq;
 using NUnit.Framework;
@@ -45,18 +48,18 @@ public sealed class HostingTests
         using var http = factory.CreateClient();
 
         // Act
-        var configuration = (Microsoft.Extensions.Configuration.IConfigurationRoot)factory.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
-        var settingsFiles = configuration.Providers.OfType<Microsoft.Extensions.Configuration.FileConfigurationProvider>()
+        var configuration = (IConfigurationRoot)factory.Services.GetRequiredService<IConfiguration>();
+        var settingsFiles = configuration.Providers.OfType<FileConfigurationProvider>()
             .Where(p => p.Source.ReloadOnChange)
             .ToList();
 
         // Assert: unless the environment chose a watcher (then it is respected), the gateway asked for polling.
-        string? chosen = Environment.GetEnvironmentVariable(OpenPipe.Gateway.Hosting.SettingsFileWatching.PollingVariable);
+        string? chosen = Environment.GetEnvironmentVariable(SettingsFileWatching.PollingVariable);
         bool polls = chosen is not null && (chosen == "1" || chosen.Equals("true", StringComparison.OrdinalIgnoreCase));
         Assert.That(chosen, Is.Not.Null, "the gateway sets the variable when the environment does not");
         Assert.That(settingsFiles, Is.Not.Empty);
         // (Once a provider has made its watcher, UsePollingFileWatcher reads false; UseActivePolling says whether it polls.)
-        Assert.That(settingsFiles.Select(p => (p.Source.FileProvider as Microsoft.Extensions.FileProviders.PhysicalFileProvider)?.UseActivePolling), Has.All.EqualTo(polls));
+        Assert.That(settingsFiles.Select(p => (p.Source.FileProvider as PhysicalFileProvider)?.UseActivePolling), Has.All.EqualTo(polls));
     }
 
     [TestCase(null, true, "true")]
@@ -65,20 +68,20 @@ public sealed class HostingTests
     public void PollUnlessChosen_Environment_AsksForPollingOnlyWhenNothingWasChosen(string? before, bool expectedAsked, string expectedAfter)
     {
         // Arrange
-        string? saved = Environment.GetEnvironmentVariable(OpenPipe.Gateway.Hosting.SettingsFileWatching.PollingVariable);
-        Environment.SetEnvironmentVariable(OpenPipe.Gateway.Hosting.SettingsFileWatching.PollingVariable, before);
+        string? saved = Environment.GetEnvironmentVariable(SettingsFileWatching.PollingVariable);
+        Environment.SetEnvironmentVariable(SettingsFileWatching.PollingVariable, before);
         try
         {
             // Act
-            bool asked = OpenPipe.Gateway.Hosting.SettingsFileWatching.PollUnlessChosen();
+            bool asked = SettingsFileWatching.PollUnlessChosen();
 
             // Assert
             Assert.That(asked, Is.EqualTo(expectedAsked));
-            Assert.That(Environment.GetEnvironmentVariable(OpenPipe.Gateway.Hosting.SettingsFileWatching.PollingVariable), Is.EqualTo(expectedAfter));
+            Assert.That(Environment.GetEnvironmentVariable(SettingsFileWatching.PollingVariable), Is.EqualTo(expectedAfter));
         }
         finally
         {
-            Environment.SetEnvironmentVariable(OpenPipe.Gateway.Hosting.SettingsFileWatching.PollingVariable, saved);
+            Environment.SetEnvironmentVariable(SettingsFileWatching.PollingVariable, saved);
         }
     }
 

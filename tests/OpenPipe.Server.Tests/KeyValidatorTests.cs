@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
@@ -88,7 +89,7 @@ public sealed class KeyValidatorTests
         }
 
         string[] nearMisses = ["ab", "abcd", "abc\0", "abc\0\0\0", "abcdef\0", wide[..^1], wide + "w", wide + "\0", new string('w', 20_000), "\0"];
-        var missed = new System.Collections.Generic.List<OpenPipeCaller?>();
+        var missed = new List<OpenPipeCaller?>();
         foreach (string presented in nearMisses)
         {
             missed.Add(await validator.ValidateAsync(presented));
