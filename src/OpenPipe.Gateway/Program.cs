@@ -45,7 +45,8 @@ var app = builder.Build();
 _ = app.Services.GetRequiredService<IOptionsMonitor<OpenPipeServerOptions>>().CurrentValue;
 _ = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
 app.MapGatewayHealthChecks();
-app.MapOpenPipeChatCompletions().MapGatewayApi();
+// Under /api/v1 every route is the API's, so unknown paths there get the API's JSON 404.
+app.MapOpenPipeChatCompletions().MapGatewayApi().MapOpenPipeNotFound();
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory).</summary>

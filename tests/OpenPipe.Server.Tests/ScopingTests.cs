@@ -115,14 +115,23 @@ public sealed class ScopingTests
     }
 
     [Test]
-    public async Task MapOpenPipeChatCompletions_UnknownPathUnderThePrefix_Returns404InTheApisShape()
+    public async Task MapOpenPipeNotFound_UnknownPathUnderThePrefix_Returns404InTheApisShape()
     {
-        await using var app = await HostApp.StartAsync(kit: Mapping.MinimalApi);
+        await using var app = await HostApp.StartAsync(kit: Mapping.MinimalApi, chain: group => group.MapOpenPipeNotFound());
         using var response = await app.SendAsync("POST", "/api/v1/completions", "{}", bearer: TestApp.GoodKey);
         var body = JObject.Parse(await response.Content.ReadAsStringAsync());
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
         Assert.That((string?)body["code"], Is.EqualTo("NOT_FOUND"));
         Assert.That((string?)body["error"]!["code"], Is.EqualTo("NOT_FOUND"));
+    }
+
+    [Test]
+    public async Task MapOpenPipeChatCompletions_UnknownPathUnderThePrefix_IsLeftToTheApp()
+    {
+        await using var app = await HostApp.StartAsync(kit: Mapping.MinimalApi);
+        using var response = await app.SendAsync("POST", "/api/v1/completions", "{}", bearer: TestApp.GoodKey);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(response.Content.Headers.ContentType?.MediaType, Is.Not.EqualTo("application/json"), "the app's status code page, not the kit's JSON");
     }
 
     [Test]

@@ -1,9 +1,9 @@
 // Adds: AddOpenPipeServer (options validated at start, the key validator, the bearer scheme under
 // its own name, never the app's default; the MVC conventions that apply only to OpenPipe
 // controllers), AddChatCompletionHandler, AddOpenPipeChatCompletionsController for MVC apps, and
-// MapOpenPipeChatCompletions, the minimal-API route group. Nothing here changes the app's other
-// endpoints, controllers, JSON settings, error pages or default authentication scheme (not even
-// when the kit's scheme is the only one, which ASP.NET Core would otherwise make the default).
+// MapOpenPipeChatCompletions, the minimal-API route group, and the opt-in MapOpenPipeNotFound.
+// Nothing here changes the app's other endpoints (under the kit's prefix too), controllers, JSON
+// settings, error pages or default authentication scheme, implied or named.
 
 using System;
 using System.Linq;
@@ -118,9 +118,10 @@ namespace Microsoft.AspNetCore.Builder
     {
         /// <summary>
         /// Maps POST <c>{prefix}/chat/completions</c> to the registered <see cref="IChatCompletionHandler"/>,
-        /// authenticated with <see cref="OpenPipeDefaults.AuthenticationScheme"/>. Under the prefix,
-        /// other methods on the route get 405 and unknown paths 404, in the API's error shape; nothing
-        /// outside the prefix changes.
+        /// authenticated with <see cref="OpenPipeDefaults.AuthenticationScheme"/>. Other methods on that
+        /// route get 405 in the API's error shape. Nothing else changes: the app's own routes under the
+        /// same prefix, and its answers to unknown paths there, stay the app's
+        /// (see <see cref="MapOpenPipeNotFound"/> to answer those with the API's 404 instead).
         /// </summary>
         /// <param name="endpoints">The app or a group.</param>
         /// <param name="prefix">The API's base path; by default <c>/api/v1</c>, as OpenPipe serves it.</param>
@@ -141,10 +142,24 @@ namespace Microsoft.AspNetCore.Builder
                 })
                 .AllowAnonymous()
                 .WithDisplayName("OpenPipe: 405");
-            group.MapFallback("{**path}", context => OpenPipeErrors.WriteAsync(context, StatusCodes.Status404NotFound, $"No route for {context.Request.Method} {context.Request.Path}."))
+            return group;
+        }
+
+        /// <summary>
+        /// Opt-in: answers every request under <paramref name="endpoints"/> (the group
+        /// <see cref="MapOpenPipeChatCompletions"/> returns, or the app) that no endpoint matches with
+        /// 404 in the API's error shape. Map it only where every route is the API's: a catch-all
+        /// also matches any method, so the framework no longer answers 405 for a route under it
+        /// that exists with other methods.
+        /// </summary>
+        /// <param name="endpoints">The API's route group, or the app.</param>
+        /// <returns>The fallback endpoint's builder.</returns>
+        public static IEndpointConventionBuilder MapOpenPipeNotFound(this IEndpointRouteBuilder endpoints)
+        {
+            ArgumentNullException.ThrowIfNull(endpoints);
+            return endpoints.MapFallback("{**path}", context => OpenPipeErrors.WriteAsync(context, StatusCodes.Status404NotFound, $"No route for {context.Request.Method} {context.Request.Path}."))
                 .AllowAnonymous()
                 .WithDisplayName("OpenPipe: 404");
-            return group;
         }
     }
 }
