@@ -2,11 +2,12 @@
 // `Authorization: Bearer <key>`, asks a pluggable IOpenPipeKeyValidator, and answers a missing,
 // malformed or unknown key with 401, `WWW-Authenticate: Bearer` and the error body. The default
 // validator compares against configured keys in constant time. Keys are never logged; the caller
-// is known by a key id derived from a hash. The scheme never becomes the app's default by itself:
-// ASP.NET Core makes a lone registered scheme the default for every request, so the kit's scheme
-// provider declines that implicit choice (an explicit AddAuthentication(scheme) still makes it one).
+// is known by a key id derived from a hash. The scheme takes no part in the default ASP.NET Core
+// picks by implication (a lone registered scheme): the app's own lone scheme stays its default, and
+// the kit's never becomes one unless the app names it (AddAuthentication(scheme)).
 
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -273,10 +274,13 @@ public sealed class OpenPipeBearerHandler : AuthenticationHandler<OpenPipeBearer
 }
 
 /// <summary>
-/// The framework's scheme provider, except that the kit's scheme is never the default by
-/// implication. ASP.NET Core (since 7) makes the only registered scheme the default for every
-/// action, so an app whose one scheme is the kit's would authenticate all of its requests, and
-/// authorize its own <c>[Authorize]</c> endpoints, with OpenPipe keys. A default named in
+/// The framework's scheme provider, except that the kit's scheme takes no part in the default the
+/// framework picks by implication. ASP.NET Core (since 7) makes the only registered scheme the
+/// default for every action. Counting the kit's scheme would change that choice for the app: an app
+/// whose one scheme is the kit's would authenticate all of its requests with OpenPipe keys, and an app
+/// with one scheme of its own (JwtBearer, say) would lose its implicit default, so its
+/// <c>[Authorize]</c> endpoints and challenges would fail. So the implied default is the app's own
+/// lone scheme, chosen as the framework chooses it with the kit's scheme left out; a default named in
 /// <see cref="AuthenticationOptions"/> is honoured as usual.
 /// </summary>
 internal sealed class OpenPipeAuthenticationSchemeProvider(IOptions<AuthenticationOptions> options) : AuthenticationSchemeProvider(options)
@@ -284,40 +288,60 @@ internal sealed class OpenPipeAuthenticationSchemeProvider(IOptions<Authenticati
     private static readonly Task<AuthenticationScheme?> None = Task.FromResult<AuthenticationScheme?>(null);
     private readonly AuthenticationOptions named = options.Value;
 
+    // The app's implied default, recomputed after the set of schemes changes (the base constructor
+    // adds the configured schemes through the virtual methods below, before this class's fields are set).
+    private Task<AuthenticationScheme?>? implied;
+
     public override Task<AuthenticationScheme?> GetDefaultAuthenticateSchemeAsync() =>
-        NotImplied(base.GetDefaultAuthenticateSchemeAsync(), named.DefaultAuthenticateScheme ?? named.DefaultScheme);
+        Named(named.DefaultAuthenticateScheme ?? named.DefaultScheme) ? base.GetDefaultAuthenticateSchemeAsync() : Implied();
 
     public override Task<AuthenticationScheme?> GetDefaultChallengeSchemeAsync() =>
-        NotImplied(base.GetDefaultChallengeSchemeAsync(), named.DefaultChallengeScheme ?? named.DefaultScheme);
+        Named(named.DefaultChallengeScheme ?? named.DefaultScheme) ? base.GetDefaultChallengeSchemeAsync() : Implied();
 
     public override Task<AuthenticationScheme?> GetDefaultForbidSchemeAsync() =>
-        NotImplied(base.GetDefaultForbidSchemeAsync(), named.DefaultForbidScheme ?? named.DefaultChallengeScheme ?? named.DefaultScheme);
+        Named(named.DefaultForbidScheme ?? named.DefaultChallengeScheme ?? named.DefaultScheme) ? base.GetDefaultForbidSchemeAsync() : Implied();
 
     public override Task<AuthenticationScheme?> GetDefaultSignInSchemeAsync() =>
-        NotImplied(base.GetDefaultSignInSchemeAsync(), named.DefaultSignInScheme ?? named.DefaultScheme);
+        Named(named.DefaultSignInScheme ?? named.DefaultScheme) ? base.GetDefaultSignInSchemeAsync() : Implied();
 
     public override Task<AuthenticationScheme?> GetDefaultSignOutSchemeAsync() =>
-        NotImplied(base.GetDefaultSignOutSchemeAsync(), named.DefaultSignOutScheme ?? named.DefaultSignInScheme ?? named.DefaultScheme);
+        Named(named.DefaultSignOutScheme ?? named.DefaultSignInScheme ?? named.DefaultScheme) ? base.GetDefaultSignOutSchemeAsync() : Implied();
 
-    /// <summary>The framework's answer, unless no default was named and it picked the kit's scheme.</summary>
-    private static Task<AuthenticationScheme?> NotImplied(Task<AuthenticationScheme?> chosen, string? namedDefault)
+    public override bool TryAddScheme(AuthenticationScheme scheme)
     {
-        if (namedDefault is not null)
-        {
-            return chosen;
-        }
-
-        // The framework answers from a completed task; anything else is awaited.
-        return chosen.IsCompletedSuccessfully ? (IsKit(chosen.Result) ? None : chosen) : AwaitAsync(chosen);
-
-        static async Task<AuthenticationScheme?> AwaitAsync(Task<AuthenticationScheme?> chosen)
-        {
-            var scheme = await chosen.ConfigureAwait(false);
-            return IsKit(scheme) ? null : scheme;
-        }
+        bool added = base.TryAddScheme(scheme);
+        Volatile.Write(ref implied, null);
+        return added;
     }
 
-    private static bool IsKit(AuthenticationScheme? scheme) => scheme?.Name == OpenPipeDefaults.AuthenticationScheme;
+    public override void RemoveScheme(string name)
+    {
+        base.RemoveScheme(name);
+        Volatile.Write(ref implied, null);
+    }
+
+    /// <summary>The framework's own switch that turns its implied default off, honoured here too.</summary>
+    private static bool AutoDefaultSuppressed =>
+        AppContext.TryGetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", out bool suppressed) && suppressed;
+
+    private static bool Named(string? name) => name is not null;
+
+    /// <summary>The framework's rule applied to the app's schemes: its only scheme, unless the app turned the rule off.</summary>
+    private Task<AuthenticationScheme?> Implied()
+    {
+        var cached = Volatile.Read(ref implied);
+        if (cached is not null)
+        {
+            return cached;
+        }
+
+        var all = GetAllSchemesAsync();
+        IEnumerable<AuthenticationScheme> schemes = all.IsCompletedSuccessfully ? all.Result : all.GetAwaiter().GetResult();
+        AuthenticationScheme[] apps = [.. schemes.Where(s => s.Name != OpenPipeDefaults.AuthenticationScheme)];
+        cached = !AutoDefaultSuppressed && apps.Length == 1 ? Task.FromResult<AuthenticationScheme?>(apps[0]) : None;
+        Volatile.Write(ref implied, cached);
+        return cached;
+    }
 }
 
 /// <summary>Reads the caller of the current request.</summary>
