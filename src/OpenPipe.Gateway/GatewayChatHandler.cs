@@ -5,7 +5,6 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
-using Newtonsoft.Json;
 using OpenPipe.Client;
 using OpenPipe.Gateway.Caching;
 using OpenPipe.Gateway.Pipeline;
@@ -57,13 +56,13 @@ public sealed class GatewayChatHandler(GatewayChatService service) : IChatComple
         }
     }
 
-    /// <summary>The server has parsed the op-* headers; the service takes them as sent (JSON).</summary>
+    /// <summary>The op-* headers as the server parsed and checked them.</summary>
     private static GatewayCall CallOf(ChatCompletionRequest request, ChatCompletionContext context) =>
         new(request, context.Caller.KeyId, new OpenPipeHeaders(
             context.LogRequest,
             context.Cache,
-            context.Tags.Count == 0 ? null : JsonConvert.SerializeObject(context.Tags),
-            context.Criteria.Count == 0 ? null : JsonConvert.SerializeObject(context.Criteria)));
+            context.Tags.Count == 0 ? null : context.Tags,
+            context.Criteria.Count == 0 ? null : context.Criteria));
 
     private static void MarkCache(ChatCompletionContext context, bool hit)
     {

@@ -216,8 +216,9 @@ public sealed class HostileInputTests
     [TestCase("[]")]
     [TestCase("""{"a":{"b":"c"}}""")]
     [TestCase("{")]
-    [TestCase("""{"a":1}""")]
-    public async Task Post_OpTagsNotAnObjectOfStrings_Answers400NamingTheHeader(string tags)
+    [TestCase("""{"a":[1]}""")]
+    [TestCase("""{"a":1,"a":2}""")]
+    public async Task Post_OpTagsNotAnObjectOfTagValues_Answers400NamingTheHeader(string tags)
     {
         // Act
         var (status, error) = await PostAsync(Encoding.UTF8.GetBytes(Valid), headers: [("op-tags", tags)]);

@@ -110,10 +110,40 @@ public sealed class ApiEndpointTests
         Assert.That(await byId.Content.ReadAsStringAsync(), Is.EqualTo("""{"matchedLogs":1}"""));
         Assert.That((string?)rows[first]["reviewed"], Is.EqualTo("yes"));
         Assert.That(rows[first].ContainsKey("attempt"), Is.False, "a null tag removes it");
-        Assert.That((string?)rows[first]["score"], Is.EqualTo("5"));
-        Assert.That((string?)rows[first]["good"], Is.EqualTo("true"));
+        Assert.That(rows[first]["score"]!.Type, Is.EqualTo(JTokenType.Integer), "a tag keeps its JSON type");
+        Assert.That((int)rows[first]["score"]!, Is.EqualTo(5));
+        Assert.That(rows[first]["good"]!.Type, Is.EqualTo(JTokenType.Boolean));
+        Assert.That((bool)rows[first]["good"]!, Is.True);
         Assert.That(rows[second].ContainsKey("score"), Is.False);
         Assert.That((string?)rows[second]["prompt_id"], Is.EqualTo(prompt), "other tags are kept");
+    }
+
+    [Test]
+    public async Task OpTags_SdkTagShapes_AreLoggedWithTheirJsonTypesAndFilteredAsOpenPipeDoes()
+    {
+        // Arrange: op-tags as OpenPipe's SDKs send them (Record<string, string | number | boolean | null>).
+        string prompt = "p-" + Guid.NewGuid().ToString("N")[..8];
+        string tags = $$"""{"prompt_id":"{{prompt}}","attempt":2,"cached":false,"note":null}""";
+        string Filter(string field, string equals) =>
+            $$$"""{"filters":[{"field":"tags.prompt_id","equals":"{{{prompt}}}"},{"field":"{{{field}}}","equals":{{{equals}}}}],"tags":{"reviewed":true}}""";
+
+        // Act
+        using var logged = await factory.PostAsync("/api/v1/chat/completions", """{"model":"echo","store":true,"messages":[{"role":"user","content":"typed tags"}]}""", ("op-tags", tags));
+        var row = (await factory.WaitForRowAsync(r => ((string?)r["tags"])?.Contains(prompt, StringComparison.Ordinal) == true))!;
+        using var byNumber = await factory.PostAsync("/api/v1/logs/update-tags", Filter("tags.attempt", "2"));
+        using var byNumberText = await factory.PostAsync("/api/v1/logs/update-tags", Filter("tags.attempt", "\"2\""));
+        using var byBoolean = await factory.PostAsync("/api/v1/logs/update-tags", Filter("tags.cached", "false"));
+        using var byOtherNumber = await factory.PostAsync("/api/v1/logs/update-tags", Filter("tags.attempt", "3"));
+        var updated = (await factory.WaitForRowAsync(r => (string?)r["entry_id"] == (string?)row["entry_id"]))!;
+
+        // Assert
+        Assert.That((int)logged.StatusCode, Is.EqualTo(200), await logged.Content.ReadAsStringAsync());
+        Assert.That(row["tags"], Is.EqualTo($$"""{"prompt_id":"{{prompt}}","attempt":2,"cached":false}"""), "each tag keeps its JSON type; a null tag is no tag");
+        Assert.That(await byNumber.Content.ReadAsStringAsync(), Is.EqualTo("""{"matchedLogs":1}"""));
+        Assert.That(await byNumberText.Content.ReadAsStringAsync(), Is.EqualTo("""{"matchedLogs":1}"""), "values compare by their text, as on OpenPipe");
+        Assert.That(await byBoolean.Content.ReadAsStringAsync(), Is.EqualTo("""{"matchedLogs":1}"""));
+        Assert.That(await byOtherNumber.Content.ReadAsStringAsync(), Is.EqualTo("""{"matchedLogs":0}"""));
+        Assert.That(updated["tags"], Is.EqualTo($$"""{"prompt_id":"{{prompt}}","attempt":2,"cached":false,"reviewed":true}"""));
     }
 
     [Test]

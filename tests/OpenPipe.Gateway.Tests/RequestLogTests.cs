@@ -34,7 +34,7 @@ public sealed class RequestLogTests
 
         // Act
         await client.CreateChatCompletionAsync(Request("log me please", store: true),
-            new OpenPipeRequestOptions { Tags = new Dictionary<string, string> { ["team"] = "search" } });
+            new OpenPipeRequestOptions { Tags = new Dictionary<string, TagValue> { ["team"] = "search", ["attempt"] = 2, ["cached"] = false, ["gone"] = null } });
         var rows = await factory.WaitForRowsAsync(1);
 
         // Assert
@@ -55,7 +55,7 @@ public sealed class RequestLogTests
             Assert.That((string?)JObject.Parse((string)row["request_json"]!)["messages"]![0]!["content"], Is.EqualTo("log me please"));
             Assert.That((string?)JObject.Parse((string)row["response_json"]!)["choices"]![0]!["message"]!["content"], Is.EqualTo("log me please"));
             Assert.That(JObject.Parse((string)row["metadata_json"]!)["prompt_id"]!.ToString(), Is.EqualTo("p-1"));
-            Assert.That(JObject.Parse((string)row["tags"]!)["team"]!.ToString(), Is.EqualTo("search"));
+            Assert.That(row["tags"], Is.EqualTo("""{"team":"search","attempt":2,"cached":false}"""), "each tag keeps its JSON type; a null tag is no tag");
             Assert.That(DateTimeOffset.Parse((string)row["received_at"]!, System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThan(DateTimeOffset.UtcNow.AddMinutes(-5)));
         });
     }

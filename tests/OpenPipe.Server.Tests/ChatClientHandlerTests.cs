@@ -53,7 +53,7 @@ public sealed class ChatClientHandlerTests
         // Act
         var completion = await client.CreateChatCompletionAsync(request, new OpenPipeRequestOptions
         {
-            Tags = new Dictionary<string, string> { ["prompt_id"] = "p7" },
+            Tags = new Dictionary<string, TagValue> { ["prompt_id"] = "p7", ["attempt"] = 2, ["cached"] = false },
             Cache = CacheMode.ReadOnly,
             LogRequest = true,
             Criteria = ["crit-a"],
@@ -66,7 +66,11 @@ public sealed class ChatClientHandlerTests
         Assert.That(seen.ModelId, Is.EqualTo("served-model"));
         Assert.That(seen.Temperature, Is.EqualTo(0.25f));
         Assert.That(chatClient.LastMessages.Select(m => m.Role), Is.EqualTo(new[] { AIChatRole.System, AIChatRole.User }));
-        Assert.That(((IDictionary<string, string>)seen.AdditionalProperties![OpenPipeChatOptionKeys.Tags]!)["prompt_id"], Is.EqualTo("p7"));
+        var tags = (IDictionary<string, TagValue>)seen.AdditionalProperties![OpenPipeChatOptionKeys.Tags]!;
+        Assert.That(tags["prompt_id"], Is.EqualTo(TagValue.FromString("p7")));
+        Assert.That(tags["attempt"].Kind, Is.EqualTo(TagValueKind.Number), "a number tag stays a number");
+        Assert.That(tags["attempt"].TryGetInt64(out long attempt) && attempt == 2, Is.True);
+        Assert.That(tags["cached"], Is.EqualTo(TagValue.FromBoolean(false)));
         Assert.That(seen.AdditionalProperties[OpenPipeChatOptionKeys.Cache], Is.EqualTo(CacheMode.ReadOnly));
         Assert.That(seen.AdditionalProperties[OpenPipeChatOptionKeys.LogRequest], Is.EqualTo(true));
         Assert.That(seen.AdditionalProperties[OpenPipeChatOptionKeys.Criteria], Is.EqualTo(new[] { "crit-a" }));

@@ -7,6 +7,7 @@ using System.Text;
 using System.Threading.Tasks;
 using Newtonsoft.Json.Linq;
 using NUnit.Framework;
+using OpenPipe.Client;
 
 namespace OpenPipe.Server.Tests;
 
@@ -208,7 +209,8 @@ public sealed class RequestTests(Mapping mapping)
     {
         // Arrange
         var request = Post(Valid);
-        request.Headers.Add("op-tags", """{"prompt_id":"p1","attempt":"2","final":"true"}""");
+        // Typed as OpenPipe's SDKs type tags: Record<string, string | number | boolean | null>.
+        request.Headers.Add("op-tags", """{"prompt_id":"p1","attempt":2,"final":true,"ratio":2.50,"note":null,"text":"2"}""");
         request.Headers.Add("op-log-request", "true");
         request.Headers.Add("op-cache", "readOnly");
         request.Headers.Add("op-criteria", """["criterion-1@v1","tone@v2"]""");
@@ -219,7 +221,14 @@ public sealed class RequestTests(Mapping mapping)
         // Assert
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
         var context = app.Probe.LastContext!;
-        Assert.That(context.Tags, Is.EquivalentTo(new Dictionary<string, string> { ["prompt_id"] = "p1", ["attempt"] = "2", ["final"] = "true" }));
+        Assert.That(context.Tags.Keys, Is.EqualTo(new[] { "prompt_id", "attempt", "final", "ratio", "note", "text" }));
+        Assert.That(context.Tags["prompt_id"], Is.EqualTo(TagValue.FromString("p1")));
+        Assert.That(context.Tags["attempt"].Kind, Is.EqualTo(TagValueKind.Number));
+        Assert.That(context.Tags["attempt"].TryGetInt64(out long attempt) ? attempt : -1, Is.EqualTo(2));
+        Assert.That(context.Tags["final"], Is.EqualTo(TagValue.FromBoolean(true)));
+        Assert.That(context.Tags["ratio"].ToJson(), Is.EqualTo("2.50"), "a number keeps its JSON text");
+        Assert.That(context.Tags["note"].IsNull, Is.True);
+        Assert.That(context.Tags["text"].Kind, Is.EqualTo(TagValueKind.String), "the string \"2\" is not the number 2");
         Assert.That(context.LogRequest, Is.True);
         Assert.That(context.Cache, Is.EqualTo(OpenPipe.Client.CacheMode.ReadOnly));
         Assert.That(context.Criteria, Is.EqualTo(new[] { "criterion-1@v1", "tone@v2" }));
@@ -239,9 +248,8 @@ public sealed class RequestTests(Mapping mapping)
     [TestCase("op-tags", "[\"a\"]")]
     [TestCase("op-tags", "{\"prompt_id\": {\"nested\": 1}}")]
     [TestCase("op-tags", "{\"a\":\"b\"} trailing")]
-    [TestCase("op-tags", "{\"attempt\": 2}")]
-    [TestCase("op-tags", "{\"final\": true}")]
-    [TestCase("op-tags", "{\"a\": null}")]
+    [TestCase("op-tags", "{\"attempts\": [1, 2]}")]
+    [TestCase("op-tags", "{\"a\": \"1\", \"a\": \"2\"}")]
     [TestCase("op-log-request", "yes")]
     [TestCase("op-cache", "sometimes")]
     [TestCase("op-criteria", "{\"a\":1}")]

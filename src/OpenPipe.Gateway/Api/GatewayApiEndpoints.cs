@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -10,6 +11,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
+using OpenPipe.Client;
 using OpenPipe.Gateway.Backends;
 using OpenPipe.Gateway.Storage;
 using OpenPipe.Server;
@@ -60,9 +62,10 @@ public static class GatewayApiEndpoints
             return invalid;
         }
 
-        if (body["tags"] is JObject tags && tags.Properties().FirstOrDefault(p => p.Value.Type is not (JTokenType.String or JTokenType.Integer or JTokenType.Float or JTokenType.Boolean or JTokenType.Null)) is { } bad)
+        Dictionary<string, TagValue>? tags = null;
+        if (body["tags"] is JObject tagObject && !TryReadTags(tagObject, out tags, out var badTag))
         {
-            return Error(400, $"tags.{bad.Name} must be a string, number, boolean or null.", "tags", bad.Name);
+            return badTag!;
         }
 
         var request = body["reqPayload"];
@@ -87,7 +90,7 @@ public static class GatewayApiEndpoints
             RequestJson = request?.ToString(Formatting.None) ?? "null",
             ResponseJson = response?.ToString(Formatting.None),
             MetadataJson = ((request as JObject)?["metadata"] as JObject)?.ToString(Formatting.None),
-            Tags = body["tags"] is JObject t ? new JObject(t.Properties().Where(p => p.Value.Type != JTokenType.Null)).ToString(Formatting.None) : null,
+            Tags = RequestLogEntry.TagsJson(tags),
             CompletionId = (string?)((response as JObject)?["id"] as JValue),
         };
 
@@ -118,7 +121,8 @@ public static class GatewayApiEndpoints
         for (int i = 0; i < filterArray.Count; i++)
         {
             if (filterArray[i] is not JObject filter || filter["field"] is not JValue { Type: JTokenType.String } field
-                || filter["equals"] is not JValue { Type: JTokenType.String or JTokenType.Integer or JTokenType.Float or JTokenType.Boolean } equals)
+                || filter["equals"] is not JValue { Type: JTokenType.String or JTokenType.Integer or JTokenType.Float or JTokenType.Boolean } equals
+                || ToTagValue(equals) is not { } equalsValue)
             {
                 return Error(400, $"filters[{i}] must be {{\"field\": string, \"equals\": string | number | boolean}}.", "filters", i.ToString(CultureInfo.InvariantCulture));
             }
@@ -129,18 +133,12 @@ public static class GatewayApiEndpoints
                 return Error(400, $"filters[{i}].field '{name}' is not one of model, completionId, tags.NAME.", "filters", i.ToString(CultureInfo.InvariantCulture), "field");
             }
 
-            filters.Add(new LogFilter(name, Convert.ToString(equals.Value, CultureInfo.InvariantCulture)!.ToLowerInvariantIfBoolean(equals.Type)));
+            filters.Add(new LogFilter(name, equalsValue));
         }
 
-        var tags = new Dictionary<string, string?>(StringComparer.Ordinal);
-        foreach (var property in tagObject.Properties())
+        if (!TryReadTags(tagObject, out var tags, out var badTag))
         {
-            if (property.Value is not JValue { Type: JTokenType.String or JTokenType.Integer or JTokenType.Float or JTokenType.Boolean or JTokenType.Null } value)
-            {
-                return Error(400, $"tags.{property.Name} must be a string, number, boolean or null.", "tags", property.Name);
-            }
-
-            tags[property.Name] = value.Type == JTokenType.Null ? null : Convert.ToString(value.Value, CultureInfo.InvariantCulture)!.ToLowerInvariantIfBoolean(value.Type);
+            return badTag!;
         }
 
         // Calls logged or reported just before must be in the table before they can be tagged.
@@ -149,7 +147,35 @@ public static class GatewayApiEndpoints
         return Results.Text(new JObject { ["matchedLogs"] = matched }.ToString(Formatting.None), "application/json");
     }
 
-    private static string ToLowerInvariantIfBoolean(this string value, JTokenType type) => type == JTokenType.Boolean ? value.ToLowerInvariant() : value;
+    /// <summary>A tag object's values, each with its JSON type (string, number, boolean or null), as op-tags has them.</summary>
+    private static bool TryReadTags(JObject tagObject, [NotNullWhen(true)] out Dictionary<string, TagValue>? tags, out IResult? error)
+    {
+        tags = new Dictionary<string, TagValue>(StringComparer.Ordinal);
+        foreach (var property in tagObject.Properties())
+        {
+            if (property.Value is not JValue value || ToTagValue(value) is not { } tag)
+            {
+                (tags, error) = (null, Error(400, $"tags.{property.Name} must be a string, number, boolean or null.", "tags", property.Name));
+                return false;
+            }
+
+            tags[property.Name] = tag;
+        }
+
+        error = null;
+        return true;
+    }
+
+    private static TagValue? ToTagValue(JValue value) => value.Type switch
+    {
+        JTokenType.Null => TagValue.Null,
+        JTokenType.String => TagValue.FromString((string?)value),
+        JTokenType.Boolean => TagValue.FromBoolean((bool)value),
+        JTokenType.Integer => TagValue.FromJsonNumber(value.ToString(Formatting.None)),
+        JTokenType.Float when value.Value is double d && !double.IsFinite(d) => null,
+        JTokenType.Float => TagValue.FromJsonNumber(value.ToString(Formatting.None)),
+        _ => null,
+    };
 
     private static IResult? Check(JObject body, string name, params JTokenType[] types) =>
         body[name] is { } token && token.Type != JTokenType.Null && !types.Contains(token.Type)

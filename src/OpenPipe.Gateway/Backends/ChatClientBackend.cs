@@ -44,7 +44,7 @@ public sealed class ChatClientBackend : IChatBackend
     {
         LogRequest = options.LogRequest,
         Cache = options.Cache,
-        Tags = options.Tags is { } tags ? new Dictionary<string, string>(tags) : new Dictionary<string, string>(),
+        Tags = options.Tags is { } tags ? new Dictionary<string, TagValue>(tags) : OpenPipeTags.Empty,
         Criteria = options.Criteria is { } criteria ? [.. criteria] : [],
     };
 }

@@ -46,12 +46,6 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
     {
         ArgumentNullException.ThrowIfNull(call);
         var run = Start(call);
-        if (run.Invalid is { } invalid)
-        {
-            Finish(run, invalid.Status, invalid.Message, null, cacheHit: false);
-            return new CompletionOutcome(null, invalid, false);
-        }
-
         if (ResponseCache.Reads(call.Headers.Cache) && await cache.TryGetAsync(run.CacheKey, cancellationToken).ConfigureAwait(false) is { } cached)
         {
             Finish(run, 200, null, cached, cacheHit: true);
@@ -96,12 +90,6 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
     {
         ArgumentNullException.ThrowIfNull(call);
         var run = Start(call);
-        if (run.Invalid is { } invalid)
-        {
-            Finish(run, invalid.Status, invalid.Message, null, cacheHit: false);
-            return new StreamOutcome(null, invalid, false);
-        }
-
         bool hit = false;
         IAsyncEnumerable<ChatCompletionChunk> source;
         if (ResponseCache.Reads(call.Headers.Cache) && await cache.TryGetAsync(run.CacheKey, cancellationToken).ConfigureAwait(false) is { } cached)
@@ -165,21 +153,15 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
     {
         var backend = router.For(call.Request.Model);
         Telemetry.GatewayTelemetry.RecordRoute(call.Request.Model, backend.Name);
-        GatewayError? invalid = null;
-        if (!call.Headers.TryParseCriteria(out var criteria, out string? criteriaError))
-        {
-            invalid = UpstreamErrors.Own(400, criteriaError!);
-        }
-
         var forward = new OpenPipeRequestOptions
         {
             LogRequest = call.Headers.LogRequest,
             Cache = call.Headers.Cache,
-            Tags = call.Headers.ParsedTags(),
-            Criteria = criteria,
+            Tags = call.Headers.Tags?.ToDictionary(t => t.Key, t => t.Value),
+            Criteria = call.Headers.Criteria?.ToList(),
         };
         string cacheKey = call.Headers.Cache is null ? string.Empty : CacheKey.For(call.KeyId, call.Request);
-        return new Run(call, backend, forward, criteria, cacheKey, invalid, time.GetUtcNow(), Stopwatch.GetTimestamp());
+        return new Run(call, backend, forward, cacheKey, time.GetUtcNow(), Stopwatch.GetTimestamp());
     }
 
     private void Finish(Run run, int status, string? error, ChatCompletion? completion, bool cacheHit)
@@ -208,8 +190,8 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
             RequestJson = OpenPipeJson.Serialize(call.Request),
             ResponseJson = completion is null ? null : OpenPipeJson.Serialize(completion),
             MetadataJson = call.Request.Metadata is null ? null : OpenPipeJson.Serialize(call.Request.Metadata),
-            Tags = call.Headers.Tags,
-            Criteria = run.Criteria is null ? null : JsonConvert.SerializeObject(run.Criteria),
+            Tags = RequestLogEntry.TagsJson(call.Headers.Tags),
+            Criteria = call.Headers.Criteria is null ? null : JsonConvert.SerializeObject(call.Headers.Criteria),
             CacheHit = cacheHit,
             CompletionId = completion?.Id,
         });
@@ -220,7 +202,7 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
     [LoggerMessage(Level = LogLevel.Debug, Message = "chat.completions model={Model} backend={Backend} status={Status} latency_ms={LatencyMs:0.0} stream={Stream} cache={Cache}")]
     private static partial void LogRequest(ILogger logger, string model, string backend, int status, double latencyMs, bool stream, string cache);
 
-    private sealed record Run(GatewayCall Call, IChatBackend Backend, OpenPipeRequestOptions Forward, IList<string>? Criteria, string CacheKey, GatewayError? Invalid, DateTimeOffset ReceivedAt, long Started);
+    private sealed record Run(GatewayCall Call, IChatBackend Backend, OpenPipeRequestOptions Forward, string CacheKey, DateTimeOffset ReceivedAt, long Started);
 
     /// <summary>Passes chunks on, merging them; when the stream ends (however it ends) logs it, and caches it when it completed.</summary>
     private sealed class ObservedStream(GatewayChatService service, Run run, bool cacheHit)

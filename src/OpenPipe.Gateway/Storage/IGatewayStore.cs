@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
+using OpenPipe.Client;
 
 namespace OpenPipe.Gateway.Storage;
 
@@ -48,13 +49,31 @@ public interface IGatewayStore
     /// </summary>
     /// <param name="keyId">Only rows logged with this key are touched.</param>
     /// <param name="filters">Field (<c>model</c>, <c>completionId</c>, <c>tags.NAME</c>) and the value it must equal.</param>
-    /// <param name="tags">The tags to set or (null) remove.</param>
+    /// <param name="tags">The tags to set, each with its JSON type, or (null) remove.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>How many rows matched.</returns>
-    Task<int> UpdateTagsAsync(string keyId, IReadOnlyList<LogFilter> filters, IReadOnlyDictionary<string, string?> tags, CancellationToken cancellationToken = default);
+    Task<int> UpdateTagsAsync(string keyId, IReadOnlyList<LogFilter> filters, IReadOnlyDictionary<string, TagValue> tags, CancellationToken cancellationToken = default);
 }
 
-/// <summary>One filter of <c>POST /logs/update-tags</c>: a field and the value it must equal.</summary>
+/// <summary>
+/// One filter of <c>POST /logs/update-tags</c>: a field and the value it must equal. As on OpenPipe,
+/// values compare by their text (<c>2</c> matches the tag <c>2</c> and the tag <c>"2"</c>, <c>true</c>
+/// matches <c>true</c> and <c>"true"</c>), whatever JSON type each was sent as.
+/// </summary>
 /// <param name="Field"><c>model</c>, <c>completionId</c> or <c>tags.NAME</c>.</param>
-/// <param name="EqualsValue">The value, as a string.</param>
-public sealed record LogFilter(string Field, string EqualsValue);
+/// <param name="EqualsValue">The value.</param>
+public sealed record LogFilter(string Field, TagValue EqualsValue)
+{
+    /// <summary>Whether a tag's value matches this filter's.</summary>
+    /// <param name="value">The tag's value.</param>
+    /// <returns>True when both read the same as text (a null tag matches nothing).</returns>
+    public bool Matches(TagValue value) => !value.IsNull && string.Equals(TextOf(value), TextOf(EqualsValue), StringComparison.Ordinal);
+
+    /// <summary>The text a value compares by: a string as it is, <c>true</c>/<c>false</c>, a number in its shortest form (<c>2.0</c> as <c>2</c>).</summary>
+    /// <param name="value">The value.</param>
+    /// <returns>The text.</returns>
+    public static string TextOf(TagValue value) =>
+        value.Kind == TagValueKind.Number && value.TryGetDouble(out double number)
+            ? number.ToString("R", System.Globalization.CultureInfo.InvariantCulture).ToLowerInvariant()
+            : value.ToString();
+}

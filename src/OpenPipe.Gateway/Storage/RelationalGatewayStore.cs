@@ -5,7 +5,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using Newtonsoft.Json.Linq;
+using OpenPipe.Client;
 
 namespace OpenPipe.Gateway.Storage;
 
@@ -136,7 +136,7 @@ public abstract class RelationalGatewayStore : IGatewayStore
     }
 
     /// <inheritdoc />
-    public async Task<int> UpdateTagsAsync(string keyId, IReadOnlyList<LogFilter> filters, IReadOnlyDictionary<string, string?> tags, CancellationToken cancellationToken = default)
+    public async Task<int> UpdateTagsAsync(string keyId, IReadOnlyList<LogFilter> filters, IReadOnlyDictionary<string, TagValue> tags, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filters);
         ArgumentNullException.ThrowIfNull(tags);
@@ -157,17 +157,17 @@ public abstract class RelationalGatewayStore : IGatewayStore
             }
 
             sql.Append(" AND ").Append(column).Append(" = @f").Append(i);
-            Add(select, "@f" + i, filters[i].EqualsValue);
+            Add(select, "@f" + i, LogFilter.TextOf(filters[i].EqualsValue));
         }
 
         select.CommandText = sql.ToString();
-        var matched = new List<(long Id, JObject Tags)>();
+        var matched = new List<(long Id, Dictionary<string, TagValue> Tags)>();
         await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var current = reader.IsDBNull(1) ? new JObject() : ParseTags(reader.GetString(1));
-                if (tagFilters.All(f => current[f.Field["tags.".Length..]] is JValue v && v.Type != JTokenType.Null && Convert.ToString(v.Value, System.Globalization.CultureInfo.InvariantCulture) == f.EqualsValue))
+                var current = reader.IsDBNull(1) ? [] : ParseTags(reader.GetString(1));
+                if (tagFilters.All(f => current.TryGetValue(f.Field["tags.".Length..], out var value) && f.Matches(value)))
                 {
                     matched.Add((reader.GetInt64(0), current));
                 }
@@ -178,7 +178,7 @@ public abstract class RelationalGatewayStore : IGatewayStore
         {
             foreach (var (name, value) in tags)
             {
-                if (value is null)
+                if (value.IsNull)
                 {
                     current.Remove(name);
                 }
@@ -191,7 +191,7 @@ public abstract class RelationalGatewayStore : IGatewayStore
             await using var update = connection.CreateCommand();
             update.Transaction = transaction;
             update.CommandText = "UPDATE request_log SET tags = @tags WHERE id = @id";
-            Add(update, "@tags", current.ToString(Newtonsoft.Json.Formatting.None));
+            Add(update, "@tags", RequestLogEntry.TagsJson(current));
             Add(update, "@id", id);
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -236,15 +236,6 @@ public abstract class RelationalGatewayStore : IGatewayStore
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static JObject ParseTags(string json)
-    {
-        try
-        {
-            return JToken.Parse(json) as JObject ?? new JObject();
-        }
-        catch (Newtonsoft.Json.JsonException)
-        {
-            return new JObject();
-        }
-    }
+    private static Dictionary<string, TagValue> ParseTags(string json) =>
+        OpenPipeTags.TryParse(json, out var tags, out _) ? new Dictionary<string, TagValue>(tags!, StringComparer.Ordinal) : [];
 }

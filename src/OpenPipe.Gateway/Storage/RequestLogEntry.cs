@@ -1,4 +1,7 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
+using OpenPipe.Client;
 
 namespace OpenPipe.Gateway.Storage;
 
@@ -50,7 +53,7 @@ public sealed record RequestLogEntry
     /// <summary>The request's <c>metadata</c>, as JSON.</summary>
     public string? MetadataJson { get; init; }
 
-    /// <summary>The tags (<c>op-tags</c>, or a report's <c>tags</c>) as a JSON object.</summary>
+    /// <summary>The tags (<c>op-tags</c>, or a report's <c>tags</c>) as a JSON object, each value with its JSON type; null-valued tags are left out.</summary>
     public string? Tags { get; init; }
 
     /// <summary>The <c>op-criteria</c> header, as a JSON array of criterion ids.</summary>
@@ -61,4 +64,10 @@ public sealed record RequestLogEntry
 
     /// <summary>The completion's id, which <c>POST /logs/update-tags</c> filters on as <c>completionId</c>.</summary>
     public string? CompletionId { get; init; }
+
+    /// <summary>The <see cref="Tags"/> column for <paramref name="tags"/>: their JSON object without null values, or null when none is left.</summary>
+    /// <param name="tags">The tags, or null.</param>
+    /// <returns>The JSON, or null.</returns>
+    public static string? TagsJson(IReadOnlyDictionary<string, TagValue>? tags) =>
+        tags is null || tags.Values.All(v => v.IsNull) ? null : OpenPipeTags.ToJson(tags, omitNulls: true);
 }

@@ -40,7 +40,7 @@ namespace OpenPipe.Server
         /// </remarks>
         /// <param name="opLogRequest">"true" or "false": whether OpenPipe logs this request (overrides the project default).</param>
         /// <param name="opCache">Cache mode for this request.</param>
-        /// <param name="opTags">A JSON object of string tags stored with the logged request, e.g. {"prompt_id": "first"}.</param>
+        /// <param name="opTags">A JSON object of tags stored with the logged request, as OpenPipe's SDKs send them: each value a string, number, boolean or null, e.g. {"prompt_id": "first", "attempt": 2, "cached": false}. A tag keeps its JSON type; a null value sets no tag.</param>
         /// <param name="opCriteria">A JSON array of criterion ids to evaluate the completion against, e.g. ["criterion-1@v1"].</param>
         /// <returns>The completion (`application/json`), or with `stream: true` a `text/event-stream` whose `data:` lines each carry one `ChatCompletionChunk`.</returns>
         [Microsoft.AspNetCore.Mvc.HttpPost, Microsoft.AspNetCore.Mvc.Route("chat/completions")]

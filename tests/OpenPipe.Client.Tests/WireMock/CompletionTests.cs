@@ -107,7 +107,7 @@ public sealed class CompletionTests : WireMockTestBase
         {
             LogRequest = true,
             Cache = CacheMode.ReadOnly,
-            Tags = new Dictionary<string, string> { ["prompt_id"] = "weather-v2" },
+            Tags = new Dictionary<string, TagValue> { ["prompt_id"] = "weather-v2" },
             Criteria = ["is-helpful@v1"],
         };
 

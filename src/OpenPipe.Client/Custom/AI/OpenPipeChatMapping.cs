@@ -175,7 +175,7 @@ internal static class OpenPipeChatMapping
 
         if (extra.TryGetValue(OpenPipeChatOptionKeys.Tags, out object? tags) && tags is not null)
         {
-            (result ??= new()).Tags = ToStringDictionary(tags, OpenPipeChatOptionKeys.Tags);
+            (result ??= new()).Tags = ToTagDictionary(tags, OpenPipeChatOptionKeys.Tags);
         }
 
         if (extra.TryGetValue(OpenPipeChatOptionKeys.Criteria, out object? criteria) && criteria is not null)
@@ -207,6 +207,26 @@ internal static class OpenPipeChatMapping
         IEnumerable<KeyValuePair<string, string>> strings => strings.ToDictionary(p => p.Key, p => p.Value),
         IEnumerable<KeyValuePair<string, object?>> objects => objects.ToDictionary(p => p.Key, p => Convert.ToString(p.Value, CultureInfo.InvariantCulture) ?? string.Empty),
         _ => throw new ArgumentException($"ChatOptions.AdditionalProperties[\"{key}\"] must be a dictionary of strings, not {value.GetType().Name}."),
+    };
+
+    private static Dictionary<string, TagValue> ToTagDictionary(object value, string key) => value switch
+    {
+        IEnumerable<KeyValuePair<string, TagValue>> tags => tags.ToDictionary(p => p.Key, p => p.Value),
+        IEnumerable<KeyValuePair<string, string>> strings => strings.ToDictionary(p => p.Key, p => TagValue.FromString(p.Value)),
+        IEnumerable<KeyValuePair<string, object?>> objects => objects.ToDictionary(p => p.Key, p => ToTagValue(p.Value, key, p.Key)),
+        _ => throw new ArgumentException($"ChatOptions.AdditionalProperties[\"{key}\"] must be a dictionary of tag values (strings, numbers, booleans or null), not {value.GetType().Name}."),
+    };
+
+    private static TagValue ToTagValue(object? value, string key, string name) => value switch
+    {
+        null => TagValue.Null,
+        TagValue tag => tag,
+        string s => s,
+        bool b => b,
+        int or long or short or sbyte or byte or ushort or uint => TagValue.FromNumber(Convert.ToInt64(value, CultureInfo.InvariantCulture)),
+        ulong or decimal => TagValue.FromNumber(Convert.ToDecimal(value, CultureInfo.InvariantCulture)),
+        float or double => TagValue.FromNumber(Convert.ToDouble(value, CultureInfo.InvariantCulture)),
+        _ => throw new ArgumentException($"ChatOptions.AdditionalProperties[\"{key}\"][\"{name}\"] is a {value.GetType().Name}: a tag is a string, number, boolean or null."),
     };
 
     private static IEnumerable<ChatCompletionMessage> ToMessages(ChatMessage message)

@@ -17,13 +17,17 @@ public sealed class OpenPipeRequestOptions
     /// <summary>How OpenPipe's cache serves this request (<c>op-cache</c>).</summary>
     public CacheMode? Cache { get; set; }
 
-    /// <summary>Tags stored with the logged request (<c>op-tags</c>, sent as a JSON object).</summary>
-    public IDictionary<string, string>? Tags { get; set; }
+    /// <summary>
+    /// Tags stored with the logged request (<c>op-tags</c>, sent as a JSON object): strings, numbers,
+    /// booleans or null, as OpenPipe's SDKs type them (<c>["attempt"] = 2</c> is sent as a number).
+    /// </summary>
+    public IDictionary<string, TagValue>? Tags { get; set; }
 
     /// <summary>Criterion ids to judge the completion with (<c>op-criteria</c>, sent as a JSON array).</summary>
     public IList<string>? Criteria { get; set; }
 
-    internal string? TagsHeader => Tags is { Count: > 0 } ? JsonConvert.SerializeObject(Tags) : null;
+    // A header value must be ASCII: every other character is escaped.
+    internal string? TagsHeader => Tags is { Count: > 0 } ? OpenPipeTags.ToJson(Tags, asciiOnly: true) : null;
 
     internal string? CriteriaHeader => Criteria is { Count: > 0 } ? JsonConvert.SerializeObject(Criteria) : null;
 

@@ -1,6 +1,6 @@
 // Adds: ChatCompletionContext, what a handler knows besides the body: the authenticated caller and
 // OpenPipe's op-* request headers as typed values (op-log-request, op-cache, op-tags as a
-// dictionary, op-criteria as a list). Parsing is strict: a value the spec does not allow is a 400
+// dictionary of typed values, op-criteria as a list). Parsing is strict: a value the spec does not allow is a 400
 // whose issue names the header. A new header in the spec becomes a property here, never a parameter.
 
 using System;
@@ -29,8 +29,6 @@ public sealed class ChatCompletionContext
     private const string TagsHeader = "op-tags";
     private const string CriteriaHeader = "op-criteria";
 
-    private static readonly IReadOnlyDictionary<string, string> NoTags = new ReadOnlyDictionary<string, string>(new Dictionary<string, string>());
-
     /// <summary>Creates a context, e.g. to call a handler from a unit test.</summary>
     /// <param name="caller">The authenticated caller.</param>
     public ChatCompletionContext(OpenPipeCaller caller)
@@ -54,8 +52,11 @@ public sealed class ChatCompletionContext
     /// <summary><c>op-cache</c>: the cache mode; null when the header is absent.</summary>
     public CacheMode? Cache { get; init; }
 
-    /// <summary><c>op-tags</c>: the tags to store with a logged request; empty when the header is absent.</summary>
-    public IReadOnlyDictionary<string, string> Tags { get; init; } = NoTags;
+    /// <summary>
+    /// <c>op-tags</c>: the tags to store with a logged request, each with its JSON type (string,
+    /// number, boolean or null, as OpenPipe's SDKs send them); empty when the header is absent.
+    /// </summary>
+    public IReadOnlyDictionary<string, TagValue> Tags { get; init; } = OpenPipeTags.Empty;
 
     /// <summary><c>op-criteria</c>: the criterion ids to evaluate the completion against; empty when absent.</summary>
     public IReadOnlyList<string> Criteria { get; init; } = [];
@@ -96,10 +97,17 @@ public sealed class ChatCompletionContext
             }
         }
 
-        IReadOnlyDictionary<string, string> tags = NoTags;
+        IReadOnlyDictionary<string, TagValue> tags = OpenPipeTags.Empty;
         if (Single(headers, TagsHeader, issues) is { } tagsText)
         {
-            tags = ParseTags(tagsText, issues) ?? NoTags;
+            if (OpenPipeTags.TryParse(tagsText, out var parsed, out string? tagsError))
+            {
+                tags = parsed;
+            }
+            else
+            {
+                issues.Add(Issue(TagsHeader, $"The op-tags header must be a JSON object whose values are strings, numbers, booleans or null, e.g. {{\"prompt_id\": \"first\", \"attempt\": 2}}; {tagsError}."));
+            }
         }
 
         IReadOnlyList<string> criteria = [];
@@ -147,33 +155,6 @@ public sealed class ChatCompletionContext
         }
 
         return values[0];
-    }
-
-    private static Dictionary<string, string>? ParseTags(string text, List<ErrorIssue> issues)
-    {
-        const string Expected = "The op-tags header must be a JSON object of string values, e.g. {\"prompt_id\": \"first\"}";
-        if (ParseJson(text) is not JObject json)
-        {
-            issues.Add(Issue(TagsHeader, $"{Expected}; it is not a JSON object."));
-            return null;
-        }
-
-        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var property in json.Properties())
-        {
-            switch (property.Value.Type)
-            {
-                case JTokenType.String:
-                    tags[property.Name] = (string)property.Value!;
-                    break;
-                default:
-                    // Tags are strings, as the spec says: a number or boolean is a client bug to report, not to store as its spelling.
-                    issues.Add(Issue(TagsHeader, $"{Expected}; \"{property.Name}\" is {property.Value.Type.ToString().ToLowerInvariant()}."));
-                    return null;
-            }
-        }
-
-        return tags;
     }
 
     private static string[]? ParseCriteria(string text, List<ErrorIssue> issues)
