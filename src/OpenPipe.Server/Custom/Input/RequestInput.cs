@@ -3,8 +3,8 @@
 // bytes checked as UTF-8 and well-formed JSON before binding (invalid bytes are a 400, never
 // replaced or a 500; a UTF-8 BOM is skipped, no other is honoured), charsets other than UTF-8
 // refused (415), and the meaning of each
-// failure while reading (a broken chunked body, a timeout, invalid UTF-8, bad compressed data,
-// JSON nested too deep) as a 4xx with a message that names it.
+// failure while reading (a broken chunked body, a timeout, invalid UTF-8, bad compressed data) as a
+// 4xx with a message that names it.
 
 using System;
 using System.Collections.Generic;
@@ -15,7 +15,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RequestDecompression;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
-using Newtonsoft.Json;
 
 namespace OpenPipe.Server;
 
@@ -101,8 +100,6 @@ internal static class RequestInput
                 case OverflowException:
                     // Kestrel's chunked-body parser overflows on a chunk size of more than 64 bits.
                     return (StatusCodes.Status400BadRequest, "The request body could not be read: a chunk size of its chunked encoding is malformed or too large.");
-                case JsonReaderException json when json.Message.Contains("MaxDepth", StringComparison.Ordinal):
-                    return (StatusCodes.Status400BadRequest, $"The JSON nests deeper than the depth limit of {OpenPipe.Client.OpenPipeJson.Settings.MaxDepth} (at '{json.Path}').");
             }
         }
 
@@ -137,7 +134,7 @@ internal static class RequestInput
                 ? null
                 : ($"The request body must be a JSON object, not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}.", []);
         }
-        catch (System.Text.Json.JsonException e)
+        catch (JsonException e)
         {
             string at = e.Path is { Length: > 1 } p ? p : "$";
             string message = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
