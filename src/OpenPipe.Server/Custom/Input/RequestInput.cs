@@ -4,7 +4,7 @@
 // replaced or a 500; a UTF-8 BOM is skipped, no other is honoured), charsets other than UTF-8
 // refused (415), and the meaning of each
 // failure while reading (a broken chunked body, a timeout, invalid UTF-8, bad compressed data) as a
-// 4xx with a message that names it.
+// 4xx with a message that names it; what is wrong with JSON that does not parse is JsonTextErrors'.
 
 using System;
 using System.Collections.Generic;
@@ -130,17 +130,25 @@ internal static class RequestInput
         try
         {
             using var document = JsonDocument.Parse(body[start..], new JsonDocumentOptions { MaxDepth = depth, AllowDuplicateProperties = false });
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? null
-                : ($"The request body must be a JSON object, not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}.", []);
+            return document.RootElement.ValueKind switch
+            {
+                JsonValueKind.Object => null,
+                JsonValueKind.Array => ("The request body must be a JSON object, not an array.", []),
+                JsonValueKind.String => ("The request body must be a JSON object, not a string.", []),
+                JsonValueKind.Number => ("The request body must be a JSON object, not a number.", []),
+                JsonValueKind.True or JsonValueKind.False => ("The request body must be a JSON object, not a boolean.", []),
+                _ => ("The request body must be a JSON object, not null.", []),
+            };
         }
         catch (JsonException e)
         {
-            string at = e.Path is { Length: > 1 } p ? p : "$";
-            string message = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
-                ? $"The JSON nests deeper than the depth limit of {depth} (at {at})."
-                : $"The request body is not well-formed JSON: {e.Message}";
-            return (message, OpenPipeErrors.PathOf(at, message));
+            // Only now, for a body that failed, a second pass names the problem and its place; the
+            // exception's message is System.Text.Json's wording, so only its position is used, and
+            // only if that pass finds nothing.
+            return JsonTextErrors.Describe(span, start, depth)
+                ?? (e.LineNumber is { } line && e.BytePositionInLine is { } position
+                    ? ($"The request body is not well-formed JSON (line {line + 1}, byte {position + 1}).", [])
+                    : ("The request body is not well-formed JSON, or has a key twice in one object.", []));
         }
     }
 
