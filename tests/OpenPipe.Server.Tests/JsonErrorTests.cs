@@ -264,6 +264,20 @@ public sealed class JsonErrorTests(Mapping mapping)
         AssertBadRequest(status, error, "The JSON has the key 'role' twice in one object, the second time at line 1, byte 41 (at $.messages[0].role).", """["messages",0,"role"]""");
     }
 
+    [TestCase("""{"model":"m","metadata":{"\ud800":"x"}}""", 26, """["metadata"]""")]
+    [TestCase("""{"\uDC00":1,"model":"m"}""", 2, "[]")]
+    public async Task Post_KeyWithAnUnpairedSurrogateEscape_Answers400NamingTheKey(string body, int at, string path)
+    {
+        // Arrange: System.Text.Json's duplicate-key check cannot read such a key (it threw, a 500).
+        string key = body.Substring(at, 6);
+
+        // Act
+        var (status, error) = await PostAsync(body);
+
+        // Assert
+        AssertBadRequest(status, error, $"The JSON has the key '{key}' with an unpaired surrogate escape at line 1, byte {at} (at {(path == "[]" ? "$" : "$.metadata")}): a key must be valid Unicode text.", path);
+    }
+
     [TestCase("[]", "an array")]
     [TestCase("\"model\"", "a string")]
     [TestCase("1", "a number")]

@@ -2,7 +2,8 @@
 // with its place (line, byte and JSON path): cut off (inside an object, array, string or key, after
 // a key), a trailing comma, nesting past the depth limit, a bad literal or an unexpected character,
 // a key without double quotes, a comment, a bad escape or a control character in a string, a bad
-// number, content after the object, a key twice in one object. It is classified from the reader's
+// number, content after the object, a key twice in one object or with an unpaired surrogate
+// escape (which System.Text.Json cannot compare, so it is refused). It is classified from the reader's
 // state (the open objects and arrays, the last token read) and the bytes where reading stopped,
 // never from System.Text.Json's messages, whose wording is the reader's, not the API's. It runs only
 // for a body that has already failed, so a valid body never pays for it.
@@ -62,7 +63,13 @@ internal static class JsonTextErrors
                         break;
                     case JsonTokenType.PropertyName:
                         var frame = stack[^1];
-                        frame.Name = KeyOf(ref reader);
+                        if (!TryKeyOf(ref reader, out string name))
+                        {
+                            // Not text (System.Text.Json cannot compare it with the others either).
+                            return scanner.Problem($"the key '{Quote(name)}' with an unpaired surrogate escape", (int)reader.TokenStartIndex, Path(stack, false), "a key must be valid Unicode text");
+                        }
+
+                        frame.Name = name;
                         frame.Keys ??= new HashSet<string>(StringComparer.Ordinal);
                         if (!frame.Keys.Add(frame.Name))
                         {
@@ -162,16 +169,18 @@ internal static class JsonTextErrors
         return path;
     }
 
-    private static string KeyOf(ref Utf8JsonReader reader)
+    /// <summary>The key at the reader; false, with the key as written, when it is not text (an escaped lone surrogate).</summary>
+    private static bool TryKeyOf(ref Utf8JsonReader reader, out string key)
     {
         try
         {
-            return reader.GetString()!;
+            key = reader.GetString()!;
+            return true;
         }
         catch (InvalidOperationException)
         {
-            // An escaped lone surrogate has no string: the key as written names it.
-            return Encoding.UTF8.GetString(reader.ValueSpan);
+            key = Encoding.UTF8.GetString(reader.ValueSpan);
+            return false;
         }
     }
 
@@ -675,7 +684,8 @@ internal static class JsonTextErrors
             {
                 var reader = new Utf8JsonReader(quoted);
                 reader.Read();
-                return KeyOf(ref reader);
+                TryKeyOf(ref reader, out string key);
+                return key;
             }
             catch (JsonException)
             {

@@ -140,13 +140,14 @@ internal static class RequestInput
                 _ => ("The request body must be a JSON object, not null.", []),
             };
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             // Only now, for a body that failed, a second pass names the problem and its place; the
             // exception's message is System.Text.Json's wording, so only its position is used, and
-            // only if that pass finds nothing.
+            // only if that pass finds nothing. (The duplicate-key check throws
+            // InvalidOperationException for a key with an escaped lone surrogate, which it cannot read.)
             return JsonTextErrors.Describe(span, start, depth)
-                ?? (e.LineNumber is { } line && e.BytePositionInLine is { } position
+                ?? (e is JsonException { LineNumber: { } line, BytePositionInLine: { } position }
                     ? ($"The request body is not well-formed JSON (line {line + 1}, byte {position + 1}).", [])
                     : ("The request body is not well-formed JSON, or has a key twice in one object.", []));
         }
