@@ -157,6 +157,16 @@ public sealed class JsonErrorTests(Mapping mapping)
         AssertBadRequest(status, error, $"The JSON has an invalid literal '{new string('t', 37)}...' at line 1, byte 23 (at $.stream): expected true, false or null.", """["stream"]""");
     }
 
+    [Test]
+    public async Task Post_MistakeUnderAKeyThatIsNotAnIdentifier_NamesThePathWithBrackets()
+    {
+        // Act
+        var (status, error) = await PostAsync("""{"model":"m","metadata":{"a b":tru}}""");
+
+        // Assert
+        AssertBadRequest(status, error, "The JSON has an invalid literal 'tru' at line 1, byte 32 (at $.metadata['a b']): expected true, false or null.", """["metadata","a b"]""");
+    }
+
     [TestCase("""{model:"m"}""", "The JSON has the key model without double quotes at line 1, byte 2 (at $): write it as \"model\".")]
     [TestCase("""{'model':"m"}""", "The JSON has the key 'model' in single quotes at line 1, byte 2 (at $): JSON keys need double quotes.")]
     public async Task Post_KeyNotInDoubleQuotes_Answers400NamingTheKey(string body, string message)
