@@ -3,8 +3,8 @@
 // bytes checked as UTF-8 and well-formed JSON before binding (invalid bytes are a 400, never
 // replaced or a 500; a UTF-8 BOM is skipped, no other is honoured), charsets other than UTF-8
 // refused (415), and the meaning of each
-// failure while reading (a broken chunked body, a timeout, invalid UTF-8, bad compressed data,
-// JSON nested too deep) as a 4xx with a message that names it.
+// failure while reading (a broken chunked body, a timeout, invalid UTF-8, bad compressed data) as a
+// 4xx with a message that names it; what is wrong with JSON that does not parse is JsonTextErrors'.
 
 using System;
 using System.Collections.Generic;
@@ -15,7 +15,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RequestDecompression;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
-using Newtonsoft.Json;
 
 namespace OpenPipe.Server;
 
@@ -101,8 +100,6 @@ internal static class RequestInput
                 case OverflowException:
                     // Kestrel's chunked-body parser overflows on a chunk size of more than 64 bits.
                     return (StatusCodes.Status400BadRequest, "The request body could not be read: a chunk size of its chunked encoding is malformed or too large.");
-                case JsonReaderException json when json.Message.Contains("MaxDepth", StringComparison.Ordinal):
-                    return (StatusCodes.Status400BadRequest, $"The JSON nests deeper than the depth limit of {OpenPipe.Client.OpenPipeJson.Settings.MaxDepth} (at '{json.Path}').");
             }
         }
 
@@ -133,17 +130,26 @@ internal static class RequestInput
         try
         {
             using var document = JsonDocument.Parse(body[start..], new JsonDocumentOptions { MaxDepth = depth, AllowDuplicateProperties = false });
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? null
-                : ($"The request body must be a JSON object, not {document.RootElement.ValueKind.ToString().ToLowerInvariant()}.", []);
+            return document.RootElement.ValueKind switch
+            {
+                JsonValueKind.Object => null,
+                JsonValueKind.Array => ("The request body must be a JSON object, not an array.", []),
+                JsonValueKind.String => ("The request body must be a JSON object, not a string.", []),
+                JsonValueKind.Number => ("The request body must be a JSON object, not a number.", []),
+                JsonValueKind.True or JsonValueKind.False => ("The request body must be a JSON object, not a boolean.", []),
+                _ => ("The request body must be a JSON object, not null.", []),
+            };
         }
-        catch (System.Text.Json.JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            string at = e.Path is { Length: > 1 } p ? p : "$";
-            string message = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
-                ? $"The JSON nests deeper than the depth limit of {depth} (at {at})."
-                : $"The request body is not well-formed JSON: {e.Message}";
-            return (message, OpenPipeErrors.PathOf(at, message));
+            // Only now, for a body that failed, a second pass names the problem and its place; the
+            // exception's message is System.Text.Json's wording, so only its position is used, and
+            // only if that pass finds nothing. (The duplicate-key check throws
+            // InvalidOperationException for a key with an escaped lone surrogate, which it cannot read.)
+            return JsonTextErrors.Describe(span, start, depth)
+                ?? (e is JsonException { LineNumber: { } line, BytePositionInLine: { } position }
+                    ? ($"The request body is not well-formed JSON (line {line + 1}, byte {position + 1}).", [])
+                    : ("The request body is not well-formed JSON, or has a key twice in one object.", []));
         }
     }
 

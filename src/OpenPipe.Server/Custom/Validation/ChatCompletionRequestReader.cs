@@ -3,7 +3,8 @@
 // decoding), failures while reading named (RequestInput). A body the UTF-8 fast reader accepts
 // (Utf8DtoReader: well-formed, strict UTF-8, no repeated key, primitives of their own JSON type) is
 // read in that one pass; any other is checked as strict UTF-8 and well-formed JSON (depth limit, no
-// duplicate keys, nothing after the object), then read by Newtonsoft with the wire settings and
+// duplicate keys, nothing after the object; what is wrong with one that is not, and where, is named
+// by JsonTextErrors only after the check failed), then read by Newtonsoft with the wire settings and
 // strict primitives (a string is not a boolean) with every read error kept with its JSON path.
 // Then the spec's constraints ([Range], [Required], message roles) checked through the
 // object graph with JSON names, so a bad field is reported as `temperature` or `messages.1.role`.
