@@ -6,6 +6,7 @@ using OpenPipe.Gateway.Backends;
 using OpenPipe.Gateway.Caching;
 using OpenPipe.Gateway.Pipeline;
 using OpenPipe.Gateway.Storage;
+using OpenPipe.Server;
 
 namespace OpenPipe.Gateway;
 
@@ -15,7 +16,8 @@ public static class GatewayServiceCollectionExtensions
     /// <summary>
     /// Options (<c>Gateway</c> section), backends, the storage chosen by <c>Gateway:Storage:Provider</c>
     /// (SQLite by default, or PostgreSQL), the request log queue and its batched writer, the response
-    /// cache and <see cref="GatewayChatService"/>.
+    /// cache, <see cref="GatewayChatService"/> and the <see cref="RejectionLogger"/> that logs requests
+    /// the server kit rejects before the handler.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <returns>The services.</returns>
@@ -46,6 +48,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<RequestLogWriter>());
         services.AddSingleton<ResponseCache>();
         services.AddSingleton<GatewayChatService>();
+        services.AddSingleton<IChatCompletionRejectionObserver, RejectionLogger>();
         return services;
     }
 }

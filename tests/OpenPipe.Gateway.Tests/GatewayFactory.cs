@@ -37,6 +37,9 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
 
     public string DatabasePath { get; }
 
+    /// <summary>More services, applied after the gateway's own (e.g. Kestrel's limits).</summary>
+    public Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? MoreServices { get; init; }
+
     /// <summary>Records each upstream request and whether its cancellation token fired.</summary>
     public UpstreamProbe Probe { get; } = new();
 
@@ -61,6 +64,8 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             {
                 services.AddSingleton(time);
             }
+
+            MoreServices?.Invoke(services);
         });
     }
 

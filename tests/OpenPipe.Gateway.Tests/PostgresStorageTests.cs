@@ -124,7 +124,7 @@ public sealed class PostgresStorageTests
         // Assert
         Assert.That(await update.Content.ReadAsStringAsync(), Is.EqualTo("""{"matchedLogs":1}"""));
         var row = (await RowsAsync(database)).Single();
-        Assert.That(row.Tags, Is.EqualTo("""{"reviewed":"true"}"""));
+        Assert.That(row.Tags, Is.EqualTo("""{"reviewed":true}"""), "the tag keeps its JSON type");
     }
 
     [Test]

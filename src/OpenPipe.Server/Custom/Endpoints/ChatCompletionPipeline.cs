@@ -5,6 +5,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -37,7 +38,11 @@ internal sealed class OpenPipeServerRuntime
         Options = services.GetRequiredService<IOptions<OpenPipeServerOptions>>().Value;
         CheckResponses = Options.CheckResponses ?? services.GetService<IHostEnvironment>()?.IsDevelopment() == true;
         CheckLogger = services.GetRequiredService<ILoggerFactory>().CreateLogger(OpenPipeErrors.LogCategory);
+        RejectionObservers = [.. services.GetServices<IChatCompletionRejectionObserver>()];
     }
+
+    /// <summary>The observers told of rejected requests; none, and the rejected body is never copied.</summary>
+    public IChatCompletionRejectionObserver[] RejectionObservers { get; }
 
     public OpenPipeServerOptions Options { get; }
 
@@ -80,22 +85,59 @@ internal static class ChatCompletionPipeline
     /// </remarks>
     public static async ValueTask<(OpenPipeRequestFeature? Feature, OpenPipeJsonResult? Error)> PrepareAsync(HttpContext http)
     {
+        var runtime = OpenPipeServerRuntime.Of(http);
+        bool observed = runtime.RejectionObservers.Length > 0;
+        long started = observed ? Stopwatch.GetTimestamp() : 0;
         var context = ChatCompletionContext.TryCreate(http, out var headerError);
         if (context is null)
         {
+            if (observed)
+            {
+                // The body is still read, so an observer learns whether it asked to be logged.
+                var body = await ChatCompletionRequestReader.ReadAsync(http.Request, runtime.Options, fastPath: true, ChatCompletionRequestReader.BodyCopy.Always, http.RequestAborted).ConfigureAwait(false);
+                await NotifyAsync(http, runtime, StatusCodes.Status400BadRequest, headerError!, body, started).ConfigureAwait(false);
+            }
+
             return (null, new OpenPipeJsonResult(headerError!, StatusCodes.Status400BadRequest));
         }
 
-        var options = OpenPipeServerRuntime.Of(http).Options;
-        var read = await ChatCompletionRequestReader.ReadAsync(http.Request, options, http.RequestAborted).ConfigureAwait(false);
+        var read = await ChatCompletionRequestReader.ReadAsync(http.Request, runtime.Options, fastPath: true, observed ? ChatCompletionRequestReader.BodyCopy.OnRejection : ChatCompletionRequestReader.BodyCopy.None, http.RequestAborted).ConfigureAwait(false);
         if (read.Error is not null)
         {
+            if (observed)
+            {
+                await NotifyAsync(http, runtime, read.Status, read.Error, read, started).ConfigureAwait(false);
+            }
+
             return (null, new OpenPipeJsonResult(read.Error, read.Status));
         }
 
         var feature = new OpenPipeRequestFeature(read.Request!, context);
         http.Features.Set(feature);
         return (feature, null);
+    }
+
+    /// <summary>Tells every rejection observer; one that throws is logged and the others still run.</summary>
+    private static async ValueTask NotifyAsync(HttpContext http, OpenPipeServerRuntime runtime, int status, ErrorResponse error, ChatCompletionRequestReader.Result read, long started)
+    {
+        var caller = http.User.GetOpenPipeCaller();
+        if (caller is null)
+        {
+            return;
+        }
+
+        var rejection = new ChatCompletionRejection(http, caller, status, error, read.Received, read.ReceivedAll, Stopwatch.GetElapsedTime(started));
+        foreach (var observer in runtime.RejectionObservers)
+        {
+            try
+            {
+                await observer.OnRejectedAsync(rejection, http.RequestAborted).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !http.RequestAborted.IsCancellationRequested)
+            {
+                runtime.CheckLogger.LogError(e, "A rejection observer ({Observer}) failed.", observer.GetType().Name);
+            }
+        }
     }
 
     /// <summary>Calls the handler: a JSON result, or a stream result whose first chunk has been produced.</summary>

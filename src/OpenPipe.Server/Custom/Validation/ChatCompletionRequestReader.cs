@@ -26,15 +26,36 @@ namespace OpenPipe.Server;
 /// <summary>Reads and validates the body of a chat completion request.</summary>
 internal static class ChatCompletionRequestReader
 {
-    /// <summary>The request, or the status and body of the error that answers it.</summary>
-    internal readonly record struct Result(ChatCompletionRequest? Request, int Status, ErrorResponse? Error);
+    /// <summary>
+    /// The request, or the status and body of the error that answers it. A rejected request read
+    /// with a <see cref="BodyCopy"/> carries a copy of the (decoded) bytes received, at most the size
+    /// limit, and whether they are the whole body.
+    /// </summary>
+    internal readonly record struct Result(ChatCompletionRequest? Request, int Status, ErrorResponse? Error, ReadOnlyMemory<byte> Received = default, bool ReceivedAll = false);
 
-    /// <remarks>A ValueTask: a body that has already arrived (the usual small request) is read without allocating a task.</remarks>
-    public static ValueTask<Result> ReadAsync(HttpRequest request, OpenPipeServerOptions options, CancellationToken cancellationToken) =>
-        ReadAsync(request, options, fastPath: true, cancellationToken);
+    /// <summary>When the bytes of a body come back with the result.</summary>
+    internal enum BodyCopy
+    {
+        /// <summary>Never (no one observes rejections).</summary>
+        None,
+
+        /// <summary>With a rejection.</summary>
+        OnRejection,
+
+        /// <summary>Always (the request is rejected for its headers, whatever its body).</summary>
+        Always,
+    }
 
     /// <summary>Reads the body; <paramref name="fastPath"/> false always takes the full path (tests compare the two).</summary>
-    internal static async ValueTask<Result> ReadAsync(HttpRequest request, OpenPipeServerOptions options, bool fastPath, CancellationToken cancellationToken)
+    internal static ValueTask<Result> ReadAsync(HttpRequest request, OpenPipeServerOptions options, bool fastPath, CancellationToken cancellationToken) =>
+        ReadAsync(request, options, fastPath, BodyCopy.None, cancellationToken);
+
+    /// <summary>
+    /// Reads the body. With <paramref name="copy"/> a rejected body's bytes come back with the error (a
+    /// body declared too large is read up to the limit first), for observers that log rejections.
+    /// </summary>
+    /// <remarks>A ValueTask: a body that has already arrived (the usual small request) is read without allocating a task.</remarks>
+    internal static async ValueTask<Result> ReadAsync(HttpRequest request, OpenPipeServerOptions options, bool fastPath, BodyCopy copy, CancellationToken cancellationToken)
     {
         long limit = options.MaxRequestBodyBytes;
         string? contentType = request.ContentType;
@@ -58,7 +79,8 @@ internal static class ChatCompletionRequestReader
 
         if (request.ContentLength > limit)
         {
-            return Fail(StatusCodes.Status413PayloadTooLarge, $"The request body is {request.ContentLength} bytes; the limit is {limit}.");
+            var tooLarge = Fail(StatusCodes.Status413PayloadTooLarge, $"The request body is {request.ContentLength} bytes; the limit is {limit}.");
+            return copy != BodyCopy.None ? await WithPrefixAsync(tooLarge, body, request, limit, cancellationToken).ConfigureAwait(false) : tooLarge;
         }
 
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
@@ -89,11 +111,11 @@ internal static class ChatCompletionRequestReader
                 }
                 catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
                 {
-                    return Fail(StatusCodes.Status413PayloadTooLarge, $"The request body is over the limit of {limit} bytes.");
+                    return Keep(copy, Fail(StatusCodes.Status413PayloadTooLarge, $"The request body is over the limit of {limit} bytes."), buffer, length, limit, all: false);
                 }
                 catch (Exception e) when (e is not OperationCanceledException && RequestInput.Describe(e, request) is { } failure)
                 {
-                    return Fail(failure.Status, failure.Message);
+                    return Keep(copy, Fail(failure.Status, failure.Message), buffer, length, limit, all: false);
                 }
 
                 if (read == 0)
@@ -104,7 +126,7 @@ internal static class ChatCompletionRequestReader
                 length += read;
                 if (length > limit)
                 {
-                    return Fail(StatusCodes.Status413PayloadTooLarge, $"The request body is over the limit of {limit} bytes.");
+                    return Keep(copy, Fail(StatusCodes.Status413PayloadTooLarge, $"The request body is over the limit of {limit} bytes."), buffer, length, limit, all: false);
                 }
 
                 if (length == declared)
@@ -127,7 +149,7 @@ internal static class ChatCompletionRequestReader
             }
             else if (RequestInput.CheckJsonText(bytes) is { } malformed)
             {
-                return Fail(StatusCodes.Status400BadRequest, malformed.Message, malformed.Path);
+                return Keep(copy, Fail(StatusCodes.Status400BadRequest, malformed.Message, malformed.Path), buffer, length, limit, all: true);
             }
             else
             {
@@ -136,10 +158,10 @@ internal static class ChatCompletionRequestReader
 
             if (result.Request is { } parsed && RequestInput.OverWorkLimit(parsed.N, length, options.MaxWorkBytes) is { } tooMuch)
             {
-                return Fail(StatusCodes.Status400BadRequest, tooMuch, ["n"]);
+                result = Fail(StatusCodes.Status400BadRequest, tooMuch, ["n"]);
             }
 
-            return result;
+            return result.Error is null && copy != BodyCopy.Always ? result : Keep(copy, result, buffer, length, limit, all: true);
         }
         finally
         {
@@ -265,6 +287,40 @@ internal static class ChatCompletionRequestReader
         MediaTypeHeaderValue.TryParse(contentType, out var media)
         && (media.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || media.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The rejection with a copy of the bytes received (at most <paramref name="limit"/>), when they are wanted.</summary>
+    private static Result Keep(BodyCopy copy, Result rejection, byte[] buffer, int length, long limit, bool all) =>
+        copy != BodyCopy.None ? rejection with { Received = buffer.AsSpan(0, (int)Math.Min(length, limit)).ToArray(), ReceivedAll = all && length <= limit } : rejection;
+
+    /// <summary>A body declared too large, rejected before reading: its first <paramref name="limit"/> bytes, read for the observers.</summary>
+    private static async ValueTask<Result> WithPrefixAsync(Result rejection, Stream body, HttpRequest request, long limit, CancellationToken cancellationToken)
+    {
+        byte[] prefix = ArrayPool<byte>.Shared.Rent((int)Math.Min(limit, Array.MaxLength));
+        int length = 0;
+        try
+        {
+            int read;
+            while (length < limit && length < prefix.Length && (read = await body.ReadAsync(prefix.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException && (e is BadHttpRequestException || RequestInput.Describe(e, request) is not null))
+        {
+            // What arrived before the failure is what there is.
+        }
+        finally
+        {
+            if (!ReferenceEquals(body, request.Body))
+            {
+                await body.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        byte[] received = prefix.AsSpan(0, (int)Math.Min(length, limit)).ToArray();
+        ArrayPool<byte>.Shared.Return(prefix);
+        return rejection with { Received = received };
+    }
 
     private static Result Fail(int status, string message, IList<object>? path = null) =>
         new(null, status, OpenPipeErrors.Create(status, message, path is null ? null : [new ErrorIssue { Message = message, Path = path }]));
