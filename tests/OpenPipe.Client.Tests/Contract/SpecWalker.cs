@@ -102,9 +102,8 @@ internal sealed class SpecWalker
     {
         var s = Resolve(schema);
         var values = new SortedSet<string>(StringComparer.Ordinal);
-        // A branch that only says "or null" ({nullable: true, enum: [null]}, with or without a type) is nullability, not an enum.
-        bool nullBranch = IsTrue(s, "nullable") && (!s.ContainsKey("type") || List(s, "enum").All(v => v is null));
-        if (!nullBranch)
+        // A branch that only says "or null" ({enum: [null]}) is nullability, not an enum.
+        if (!IsOnlyNull(s))
         {
             values.UnionWith(List(s, "enum").Select(v => v?.ToString() ?? "null"));
         }
@@ -120,8 +119,12 @@ internal sealed class SpecWalker
     private bool NullableOf(object schema)
     {
         var s = Resolve(schema);
-        return IsTrue(s, "nullable") || Compositions.SelectMany(k => List(s, k)).Any(NullableOf);
+        return IsTrue(s, "nullable") || IsOnlyNull(s) || Compositions.SelectMany(k => List(s, k)).Any(NullableOf);
     }
+
+    /// <summary>A schema whose enum holds only null: the spec's "or null" member of a union.</summary>
+    private static bool IsOnlyNull(Dictionary<object, object> s) =>
+        List(s, "enum").Any() && List(s, "enum").All(v => v is null);
 
     private void Node(object schema, string prefix, HashSet<string> inheritedRequired)
     {
