@@ -10,6 +10,9 @@
 //   (known values listed, any string valid) becomes a readonly record struct with the known values
 //   named, written to Generated/OpenValues.g.cs (OpenValueWriter.cs), where NSwag would make a closed
 //   enum that throws on a value it does not know;
+// - the spec's spellings for validators and readers, read the way NSwag names and writes types:
+//   nullable references (NullableReferences.cs) and variants that restate their discriminator
+//   value (DiscriminatedVariants.cs);
 // - the stamp beside each output, which the build compares to decide whether to regenerate.
 //
 // Usage: OpenPipe.CodeGen [--repo DIR] [--output-root DIR] [--stamp FILE]
@@ -90,6 +93,7 @@ internal static class Program
             spec = await OpenApiYamlDocument.FromFileAsync(specPath);
             openValues = OpenValueSet.FindAll(spec);
             NullableReferences.Normalize(spec);
+            DiscriminatedVariants.Normalize(spec);
         }
         catch (Exception e)
         {

@@ -1486,7 +1486,7 @@ namespace OpenPipe.Client
     {
 
         /// <summary>
-        /// The tool's type.
+        /// The tool's type; `function` when absent (the default).
         /// </summary>
         [Newtonsoft.Json.JsonProperty("type", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public ToolType? Type { get; set; } = default!;

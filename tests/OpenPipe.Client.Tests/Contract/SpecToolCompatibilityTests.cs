@@ -165,6 +165,24 @@ public sealed class SpecToolCompatibilityTests
         Assert.That(rejecting, Is.Empty);
     }
 
+    [TestCase("CriterionSuccessResult", """{ "status": "success", "score": 0.9 }""", true)]
+    [TestCase("CriterionSuccessResult", """{ "status": "error", "score": 0.9 }""", false)]
+    [TestCase("CriterionSuccessResult", """{ "status": "success" }""", false)]
+    [TestCase("CriterionErrorResult", """{ "status": "error", "errorCode": 500, "errorMessage": "judge failed" }""", true)]
+    [TestCase("CriterionErrorResult", """{ "status": "success", "errorCode": 500, "errorMessage": "judge failed" }""", false)]
+    [TestCase("CriterionResult", """{ "status": "pending", "eta": 3 }""", true)]
+    public void Validate_CriterionResult_EachVariantFixesItsStatusAndTheBaseTakesAny(string schema, string body, bool valid)
+    {
+        // Arrange
+        var spec = LoadYaml(SpecText);
+
+        // Act
+        var errors = Validate(CompileComponent(spec, schema), JsonNode.Parse(body));
+
+        // Assert
+        Assert.That(errors, valid ? Is.Empty : Is.Not.Empty);
+    }
+
     [Test]
     public void Validate_RequestWithNullInEveryNullableField_IsValid()
     {
