@@ -61,7 +61,7 @@ internal static class DiscriminatedVariants
                     if (values.Count != 1 || values[0] != value)
                     {
                         throw new InvalidOperationException(
-                            $"#/components/schemas/{variantName}: `{discriminatorName}` allows [{string.Join(", ", values)}], but the discriminator of {unionName} maps only '{value}' to it.");
+                            $"#/components/schemas/{variantName} (the variant the discriminator of {unionName} maps '{value}' to) lets `{discriminatorName}` be [{string.Join(", ", values)}] instead of only '{value}'.");
                     }
 
                     member.Properties.Remove(discriminatorName);
