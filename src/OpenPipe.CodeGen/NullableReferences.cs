@@ -1,17 +1,24 @@
-// Standard OpenAPI 3.0 spellings of "a reference, or null", read the way NSwag names types.
+// The spec's spelling of "a reference, or null", read the way NSwag names types.
 //
-// OpenAPI 3.0.3 gives `nullable` effect only beside a `type`, so the spec writes a nullable
-// reference as
-//     type: object            # or string, beside nullable
-//     nullable: true
-//     allOf: [{$ref: ...}]
-// and a nullable union (a string-or-array such as `stop` or `content`) as
+// openapi/openpipe.yaml writes a nullable reference (`audio`, `usage`, `finish_reason` of a chunk)
+// and a nullable union (a string-or-array such as `stop` or `content`) one way:
 //     anyOf:
 //       - $ref: ...
-//       - {type: string, nullable: true, enum: [null]}
-// Validators read both correctly; NSwag would see a new anonymous type in each and emit classes
-// named Audio2, Stop, Content... This pass rewrites them, in memory only, to the form NSwag maps to
-// the referenced type (`nullable` + `allOf: [$ref]`), so the generated code keeps its names.
+//       - enum: [null]          # no type, no nullable
+// The null member is plain JSON Schema that accepts exactly null, so validators, Redocly and
+// Prism (which converts OpenAPI 3.0 to JSON Schema with openapi-schema-to-json-schema) all read it
+// as meant. Spellings the spec no longer uses, and why:
+//   - {type: string, nullable: true, enum: [null]} as the null member: that conversion turns
+//     type + nullable into [type, "null"] and appends null to the enum, giving [null, null]; Ajv
+//     rejects duplicate enum items and compiles none of the request schema, so Prism validates
+//     nothing;
+//   - type + nullable + allOf: [$ref]: converted, the allOf member still rejects null;
+//   - nullable without type: no effect in OpenAPI 3.0.3 (and Redocly's nullable-type-sibling warns).
+// NSwag would see an anonymous type in the anyOf and emit classes named Audio2, Stop, Content...
+// This pass rewrites the spelling, in memory only, to the form NSwag maps to the referenced type
+// (`nullable: true` + `allOf: [$ref]`), so the generated code keeps its names and nullability.
+// Any other schema is left alone (an old spelling then generates new types, which the public API
+// check and SpecToolCompatibilityTests report).
 
 using System.Collections.Generic;
 using System.Linq;
@@ -72,30 +79,27 @@ internal static class NullableReferences
 
     private static void Rewrite(JsonSchema schema)
     {
-        bool plain = schema.Properties.Count == 0 && schema.OneOf.Count == 0 && schema.Enumeration.Count == 0;
-
-        // type + nullable + allOf [$ref]: the type is there for validators only.
-        if (plain && schema.IsNullableRaw == true && schema.Type != JsonObjectType.None
-            && schema.AnyOf.Count == 0 && schema.AllOf.Count == 1 && schema.AllOf.First().HasReference)
+        // Only a bare union: a description, a default and the two members.
+        bool plain = schema.Type == JsonObjectType.None && schema.Properties.Count == 0 && schema.OneOf.Count == 0
+            && schema.AllOf.Count == 0 && schema.Enumeration.Count == 0 && !schema.HasReference;
+        if (!plain || schema.AnyOf.Count != 2)
         {
-            schema.Type = JsonObjectType.None;
             return;
         }
 
-        // anyOf [$ref, null]: a nullable reference.
-        if (plain && schema.AllOf.Count == 0 && schema.AnyOf.Count == 2)
+        JsonSchema? reference = schema.AnyOf.FirstOrDefault(s => s.HasReference);
+        JsonSchema? onlyNull = schema.AnyOf.FirstOrDefault(IsOnlyNull);
+        if (reference != null && onlyNull != null)
         {
-            JsonSchema? reference = schema.AnyOf.FirstOrDefault(s => s.HasReference);
-            JsonSchema? onlyNull = schema.AnyOf.FirstOrDefault(IsOnlyNull);
-            if (reference != null && onlyNull != null)
-            {
-                schema.AnyOf.Clear();
-                schema.AllOf.Add(reference);
-                schema.IsNullableRaw = true;
-            }
+            schema.AnyOf.Clear();
+            schema.AllOf.Add(reference);
+            schema.IsNullableRaw = true;
         }
     }
 
+    /// <summary><c>{enum: [null]}</c> and nothing else that constrains: no type, no nullable, no reference.</summary>
     private static bool IsOnlyNull(JsonSchema schema) =>
-        !schema.HasReference && schema.IsNullableRaw == true && schema.Enumeration.Count == 1 && schema.Enumeration.First() == null;
+        !schema.HasReference && schema.Type == JsonObjectType.None && schema.IsNullableRaw == null
+        && schema.Enumeration.Count == 1 && schema.Enumeration.First() == null
+        && schema.AllOf.Count == 0 && schema.AnyOf.Count == 0 && schema.OneOf.Count == 0 && schema.Properties.Count == 0;
 }

@@ -1,7 +1,8 @@
 // OpenPipe.CodeGen: regenerates src/*/Generated/ from openapi/openpipe.yaml as nswag.json says.
 //
-// It is NSwag's own code generation (the libraries NuGet's NSwag.MSBuild ships in tools/Net100)
-// with what NSwag's command line has no setting for:
+// It is NSwag's own code generation (its NuGet packages NSwag.CodeGeneration.CSharp and
+// NSwag.Core.Yaml), configured by nswag.json (read by NSwagConfig.cs, strictly: NSwag's command
+// line, which reads it otherwise, is not a package), with what that command line has no setting for:
 // - .NET names for snake_case JSON properties and parameters (finish_reason -> FinishReason,
 //   op-cache -> opCache);
 // - its own Liquid templates for the client's per-call code (nswag.templates/, nswag.json's
@@ -10,6 +11,9 @@
 //   (known values listed, any string valid) becomes a readonly record struct with the known values
 //   named, written to Generated/OpenValues.g.cs (OpenValueWriter.cs), where NSwag would make a closed
 //   enum that throws on a value it does not know;
+// - the spec's spellings for validators and readers, read the way NSwag names and writes types:
+//   nullable references (NullableReferences.cs) and variants that restate their discriminator
+//   value (DiscriminatedVariants.cs);
 // - the stamp beside each output, which the build compares to decide whether to regenerate.
 //
 // Usage: OpenPipe.CodeGen [--repo DIR] [--output-root DIR] [--stamp FILE]
@@ -17,13 +21,15 @@
 //   --output-root DIR  write the outputs under DIR instead of the repository (same relative paths)
 //   --stamp FILE       the stamp lines (one per generation input, from OpenPipe.CodeGen.targets);
 //                      written, sorted, to Generated/.openpipe-spec.sha256 beside each output
-// Exit codes: 0 written, 1 invalid spec or configuration (reported as MSBuild-style errors), 2 usage.
+// Exit codes: 0 written, 1 invalid spec or configuration (reported as MSBuild-style errors: OPG001
+// the spec, OPG002 nswag.json unreadable, OPG003 a key or value of nswag.json it does not understand), 2 usage.
 
 using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Reflection;
 using System.Text;
 using System.Threading.Tasks;
 using NJsonSchema;
@@ -31,7 +37,6 @@ using NJsonSchema.CodeGeneration;
 using NSwag;
 using NSwag.CodeGeneration;
 using NSwag.CodeGeneration.CSharp;
-using NSwag.Commands;
 
 namespace OpenPipe.CodeGen;
 
@@ -64,10 +69,16 @@ internal static class Program
         repo = Path.GetFullPath(repo);
         string configPath = Path.Combine(repo, "nswag.json");
 
-        NSwagDocument document;
+        NSwagConfig config;
         try
         {
-            document = await NSwagDocument.LoadAsync(configPath);
+            config = NSwagConfig.Load(configPath);
+        }
+        catch (NSwagConfigException e)
+        {
+            (int line, int column) = e.Locate(File.ReadAllText(configPath));
+            Console.WriteLine($"{configPath}({line},{column}): error OPG003: nswag.json: {e.Message}");
+            return 1;
         }
         catch (Exception e)
         {
@@ -75,13 +86,9 @@ internal static class Program
             return 1;
         }
 
-        string specPath = document.SelectedSwaggerGenerator is NSwag.Commands.Generation.FromDocumentCommand { Url: { Length: > 0 } url }
-            ? Path.GetFullPath(url, repo)
-            : Path.Combine(repo, "openapi", "openpipe.yaml");
-        var client = document.CodeGenerators.OpenApiToCSharpClientCommand
-            ?? throw new InvalidOperationException("nswag.json has no openApiToCSharpClient generator.");
-        var controller = document.CodeGenerators.OpenApiToCSharpControllerCommand
-            ?? throw new InvalidOperationException("nswag.json has no openApiToCSharpController generator.");
+        string specPath = config.SpecPath;
+        var client = config.Client;
+        var controller = config.Controller;
 
         IReadOnlyList<OpenValueSet> openValues;
         OpenApiDocument spec;
@@ -90,6 +97,7 @@ internal static class Program
             spec = await OpenApiYamlDocument.FromFileAsync(specPath);
             openValues = OpenValueSet.FindAll(spec);
             NullableReferences.Normalize(spec);
+            DiscriminatedVariants.Normalize(spec);
         }
         catch (Exception e)
         {
@@ -115,36 +123,42 @@ internal static class Program
             }
         }
 
-        var outputs = new List<InputOutputCommandBase> { client, controller };
+        var outputs = new IGeneratorOutput[] { client, controller };
         if (outputRoot != null)
         {
-            foreach (var command in outputs)
+            foreach (var output in outputs)
             {
-                string relative = Path.GetRelativePath(repo, Path.GetFullPath(command.OutputFilePath, repo));
-                command.OutputFilePath = Path.Combine(Path.GetFullPath(outputRoot), relative);
+                string relative = Path.GetRelativePath(repo, output.OutputFilePath);
+                output.OutputFilePath = Path.Combine(Path.GetFullPath(outputRoot), relative);
             }
         }
 
         try
         {
             // NSwag's generators, with the settings nswag.json gave the commands; a spec error surfaces here.
-            Write(client, new CSharpClientGenerator(spec, client.Settings).GenerateFile(), repo);
-            Write(controller, new CSharpControllerGenerator(spec, controller.Settings).GenerateFile(), repo);
+            Write(client.OutputFilePath, new CSharpClientGenerator(spec, client.Settings).GenerateFile());
+            Write(controller.OutputFilePath, new CSharpControllerGenerator(spec, controller.Settings).GenerateFile());
         }
         catch (Exception e)
         {
             return SpecError(specPath, e);
         }
 
-        string clientOutput = Path.GetFullPath(client.OutputFilePath, repo);
+        string clientOutput = client.OutputFilePath;
         string openValuesPath = Path.Combine(Path.GetDirectoryName(clientOutput)!, OpenValuesFileName);
         File.WriteAllText(openValuesPath, Lf(OpenValueWriter.Write(openValues, client.Settings.CSharpGeneratorSettings.Namespace)));
         Console.WriteLine($"OpenPipe.CodeGen: wrote {Path.GetRelativePath(outputRoot ?? repo, openValuesPath)} ({openValues.Count} open value sets)");
 
         string? stamp = stampFile == null ? null : Stamp(stampFile);
-        foreach (var command in outputs)
+        if (stamp != null && StampedNSwagVersion(stamp) is { } stamped && stamped != RunningNSwagVersion())
         {
-            string output = Path.GetFullPath(command.OutputFilePath, repo);
+            Console.WriteLine($"{Path.Combine(repo, "Directory.Packages.props")}(1,1): error OPG004: the stamp names NSwag {stamped} (Directory.Packages.props), but OpenPipe.CodeGen ran NSwag {RunningNSwagVersion()}.");
+            return 1;
+        }
+
+        foreach (var generator in outputs)
+        {
+            string output = generator.OutputFilePath;
             if (stamp != null)
             {
                 File.WriteAllText(Path.Combine(Path.GetDirectoryName(output)!, StampFileName), stamp);
@@ -168,9 +182,21 @@ internal static class Program
             .Order(StringComparer.Ordinal)
             .Select(l => l + "\n"));
 
-    private static void Write(InputOutputCommandBase command, string code, string repo)
+    /// <summary>The NSwag version the build put in the stamp (the line <c>NSwag 14.8.0</c>), if any.</summary>
+    private static string? StampedNSwagVersion(string stamp) =>
+        stamp.Split('\n').FirstOrDefault(l => l.StartsWith("NSwag ", StringComparison.Ordinal))?["NSwag ".Length..];
+
+    /// <summary>The version of the NSwag code generator this process runs (its package version).</summary>
+    private static string RunningNSwagVersion()
     {
-        string path = Path.GetFullPath(command.OutputFilePath, repo);
+        string version = typeof(CSharpClientGenerator).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            ?? typeof(CSharpClientGenerator).Assembly.GetName().Version?.ToString(3) ?? "?";
+        int metadata = version.IndexOf('+', StringComparison.Ordinal);
+        return metadata < 0 ? version : version[..metadata];
+    }
+
+    private static void Write(string path, string code)
+    {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, Lf(code));
     }

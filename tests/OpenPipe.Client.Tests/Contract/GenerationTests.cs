@@ -174,6 +174,54 @@ public sealed class GenerationTests
     }
 
     [Test]
+    public async Task Regenerate_WithAKeyInNswagJsonTheGeneratorDoesNotKnow_FailsNamingTheKey()
+    {
+        // Arrange: nswag.json is read by OpenPipe.CodeGen itself; a setting it cannot map must not be ignored.
+        string copy = CopyRepository();
+        string config = Path.Combine(copy, "nswag.json");
+        string text = File.ReadAllText(config);
+        const string anchor = "      \"generateSyncMethods\": false,\n";
+        Assert.That(text, Does.Contain(anchor));
+        File.WriteAllText(config, text.Replace(anchor, anchor + "      \"generateSyncMethodz\": true,\n", StringComparison.Ordinal));
+
+        try
+        {
+            // Act
+            var build = await Repo.RunAsync("dotnet", "msbuild src/OpenPipe.Client -t:OpenPipeRegenerate -nodeReuse:false -v:m", copy, BuildTimeout);
+
+            // Assert
+            Assert.That(build.ExitCode, Is.Not.Zero);
+            Assert.That(build.Output, Does.Contain("nswag.json(").And.Contain("error OPG003"));
+            Assert.That(build.Output, Does.Contain("codeGenerators.openApiToCSharpClient.generateSyncMethodz"));
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Stamp_NSwagVersion_IsThePackagesVersionAndTheGeneratedCodes()
+    {
+        // Arrange: every NSwag package's version in Directory.Packages.props.
+        var props = System.Xml.Linq.XDocument.Load(Repo.PathOf("Directory.Packages.props"));
+        var nswag = props.Descendants("PackageVersion")
+            .Where(p => ((string?)p.Attribute("Include"))?.StartsWith("NSwag.", StringComparison.Ordinal) == true)
+            .ToDictionary(p => (string)p.Attribute("Include")!, p => (string)p.Attribute("Version")!);
+
+        // Act
+        var stampLines = GeneratedFolders.Select(f => File.ReadAllLines(Repo.PathOf(f, ".openpipe-spec.sha256")).Single(l => l.StartsWith("NSwag ", StringComparison.Ordinal))).ToList();
+        string client = File.ReadAllText(Repo.PathOf("src/OpenPipe.Client/Generated/OpenPipeClient.g.cs"));
+
+        // Assert: one version, the one the stamp names and the generated code was made with.
+        Assert.That(nswag.Keys, Does.Contain("NSwag.CodeGeneration.CSharp").And.Not.Contain("NSwag.MSBuild"));
+        Assert.That(nswag.Values.Distinct(), Has.Exactly(1).Items, string.Join(", ", nswag));
+        string version = nswag["NSwag.CodeGeneration.CSharp"];
+        Assert.That(stampLines, Is.All.EqualTo($"NSwag {version}"));
+        Assert.That(client, Does.Contain($"Generated using the NSwag toolchain v{version}.0 "));
+    }
+
+    [Test]
     public async Task Build_AfterRemovingAPropertyFromTheSpec_FailsNamingTheMemberUntilThePublicApiFileAcceptsIt()
     {
         // Arrange: a copy whose spec loses ChatCompletion.system_fingerprint.
