@@ -10,7 +10,10 @@
 //   their CSharpGeneratorSettings (the CodeGeneratorSettings of NJsonSchema: namespace, jsonLibrary,
 //   arrayType, excludedTypeNames, templateDirectory...), by the same name NSwag's command gives it
 //   (camelCase); plus operationGenerationMode, which NSwag's command turns into an operation name
-//   generator, output (where the file goes) and newLineBehavior (LF, as the generator writes).
+//   generator, output (where the file goes) and newLineBehavior (LF, as the generator writes);
+// - openPipeModels (NSwag ignores it): the namespace and file of the wire types. They are the client
+//   generator's DTOs, written apart from the client (its generateDtoTypes is false) into the models
+//   project that the client and the server both reference: the same settings, with only the DTOs on.
 // A key that is none of these, or a value of the wrong kind, is an error (OPG003) naming the key.
 
 using System;
@@ -45,10 +48,11 @@ internal sealed class GeneratorConfig<TSettings>(TSettings settings, string outp
 /// <summary>What nswag.json says, mapped onto NSwag's settings objects.</summary>
 internal sealed class NSwagConfig
 {
-    private NSwagConfig(string specPath, GeneratorConfig<CSharpClientGeneratorSettings> client, GeneratorConfig<CSharpControllerGeneratorSettings> controller)
+    private NSwagConfig(string specPath, GeneratorConfig<CSharpClientGeneratorSettings> client, GeneratorConfig<CSharpClientGeneratorSettings> models, GeneratorConfig<CSharpControllerGeneratorSettings> controller)
     {
         SpecPath = specPath;
         Client = client;
+        Models = models;
         Controller = controller;
     }
 
@@ -56,6 +60,9 @@ internal sealed class NSwagConfig
     public string SpecPath { get; }
 
     public GeneratorConfig<CSharpClientGeneratorSettings> Client { get; }
+
+    /// <summary>The wire types: the client generator's settings with only the DTOs, in their own namespace and file.</summary>
+    public GeneratorConfig<CSharpClientGeneratorSettings> Models { get; }
 
     public GeneratorConfig<CSharpControllerGeneratorSettings> Controller { get; }
 
@@ -70,6 +77,8 @@ internal sealed class NSwagConfig
         string? specPath = null;
         GeneratorConfig<CSharpClientGeneratorSettings>? client = null;
         GeneratorConfig<CSharpControllerGeneratorSettings>? controller = null;
+        JsonElement? clientElement = null;
+        (string Namespace, string Output)? models = null;
         foreach (JsonProperty top in root.EnumerateObject())
         {
             switch (top.Name)
@@ -95,6 +104,7 @@ internal sealed class NSwagConfig
                         {
                             case "openApiToCSharpClient":
                                 client = ReadGenerator(generator.Value, at, new CSharpClientGeneratorSettings(), folder);
+                                clientElement = generator.Value;
                                 break;
                             case "openApiToCSharpController":
                                 controller = ReadGenerator(generator.Value, at, new CSharpControllerGeneratorSettings(), folder);
@@ -105,15 +115,61 @@ internal sealed class NSwagConfig
                     }
 
                     break;
+                case "openPipeModels":
+                    models = ReadModels(top.Value, folder);
+                    break;
                 default:
                     throw new NSwagConfigException(top.Name, "not a key of nswag.json that OpenPipe.CodeGen understands.");
             }
         }
 
+        if (client is null || clientElement is null)
+        {
+            throw new NSwagConfigException("codeGenerators.openApiToCSharpClient", "missing.");
+        }
+
+        if (client.Settings.GenerateDtoTypes)
+        {
+            throw new NSwagConfigException("codeGenerators.openApiToCSharpClient.generateDtoTypes", "must be false: the DTOs are written into openPipeModels.output.");
+        }
+
+        var (modelsNamespace, modelsOutput) = models ?? throw new NSwagConfigException("openPipeModels", "missing: the namespace and output of the wire types.");
+        var dtos = ReadGenerator(clientElement.Value, "codeGenerators.openApiToCSharpClient", new CSharpClientGeneratorSettings(), folder);
+        dtos.Settings.GenerateClientClasses = false;
+        dtos.Settings.GenerateClientInterfaces = false;
+        dtos.Settings.GenerateDtoTypes = true;
+        dtos.Settings.AdditionalNamespaceUsages = [];
+        dtos.Settings.CSharpGeneratorSettings.Namespace = modelsNamespace;
+        dtos.OutputFilePath = modelsOutput;
+
         return new NSwagConfig(
             specPath ?? throw new NSwagConfigException("documentGenerator", "missing: documentGenerator.fromDocument.url names the spec."),
-            client ?? throw new NSwagConfigException("codeGenerators.openApiToCSharpClient", "missing."),
+            client,
+            dtos,
             controller ?? throw new NSwagConfigException("codeGenerators.openApiToCSharpController", "missing."));
+    }
+
+    private static (string Namespace, string Output) ReadModels(JsonElement element, string folder)
+    {
+        string? ns = null, output = null;
+        foreach (JsonProperty key in Object(element, "openPipeModels").EnumerateObject())
+        {
+            string at = $"openPipeModels.{key.Name}";
+            string text = key.Value.ValueKind == JsonValueKind.String && key.Value.GetString() is { Length: > 0 } t ? t : throw new NSwagConfigException(at, "must be a non-empty string.");
+            switch (key.Name)
+            {
+                case "namespace":
+                    ns = text;
+                    break;
+                case "output":
+                    output = Path.GetFullPath(text, folder);
+                    break;
+                default:
+                    throw new NSwagConfigException(at, "openPipeModels has namespace and output only.");
+            }
+        }
+
+        return (ns ?? throw new NSwagConfigException("openPipeModels.namespace", "missing."), output ?? throw new NSwagConfigException("openPipeModels.output", "missing."));
     }
 
     private static string ReadDocumentGenerator(JsonElement element, string folder)

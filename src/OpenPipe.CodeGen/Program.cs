@@ -88,6 +88,7 @@ internal static class Program
 
         string specPath = config.SpecPath;
         var client = config.Client;
+        var models = config.Models;
         var controller = config.Controller;
 
         IReadOnlyList<OpenValueSet> openValues;
@@ -104,7 +105,7 @@ internal static class Program
             return SpecError(specPath, e);
         }
 
-        foreach (var settings in new ClientGeneratorBaseSettings[] { client.Settings, controller.Settings })
+        foreach (var settings in new ClientGeneratorBaseSettings[] { client.Settings, models.Settings, controller.Settings })
         {
             settings.CodeGeneratorSettings.PropertyNameGenerator = new PascalCasePropertyNameGenerator();
             settings.ParameterNameGenerator = new CamelCaseParameterNameGenerator();
@@ -115,7 +116,7 @@ internal static class Program
         }
 
         // Template overrides (nswag.json: templateDirectory) are relative to the repository, wherever the generator runs.
-        foreach (var settings in new ClientGeneratorBaseSettings[] { client.Settings, controller.Settings })
+        foreach (var settings in new ClientGeneratorBaseSettings[] { client.Settings, models.Settings, controller.Settings })
         {
             if (settings.CodeGeneratorSettings.TemplateDirectory is { Length: > 0 } templates)
             {
@@ -123,7 +124,7 @@ internal static class Program
             }
         }
 
-        var outputs = new IGeneratorOutput[] { client, controller };
+        var outputs = new IGeneratorOutput[] { models, client, controller };
         if (outputRoot != null)
         {
             foreach (var output in outputs)
@@ -136,6 +137,7 @@ internal static class Program
         try
         {
             // NSwag's generators, with the settings nswag.json gave the commands; a spec error surfaces here.
+            Write(models.OutputFilePath, new CSharpClientGenerator(spec, models.Settings).GenerateFile());
             Write(client.OutputFilePath, new CSharpClientGenerator(spec, client.Settings).GenerateFile());
             Write(controller.OutputFilePath, new CSharpControllerGenerator(spec, controller.Settings).GenerateFile());
         }
@@ -144,9 +146,8 @@ internal static class Program
             return SpecError(specPath, e);
         }
 
-        string clientOutput = client.OutputFilePath;
-        string openValuesPath = Path.Combine(Path.GetDirectoryName(clientOutput)!, OpenValuesFileName);
-        File.WriteAllText(openValuesPath, Lf(OpenValueWriter.Write(openValues, client.Settings.CSharpGeneratorSettings.Namespace)));
+        string openValuesPath = Path.Combine(Path.GetDirectoryName(models.OutputFilePath)!, OpenValuesFileName);
+        File.WriteAllText(openValuesPath, Lf(OpenValueWriter.Write(openValues, models.Settings.CSharpGeneratorSettings.Namespace)));
         Console.WriteLine($"OpenPipe.CodeGen: wrote {Path.GetRelativePath(outputRoot ?? repo, openValuesPath)} ({openValues.Count} open value sets)");
 
         string? stamp = stampFile == null ? null : Stamp(stampFile);

@@ -152,7 +152,7 @@ public sealed class ApiEndpointTests
         // Arrange: the spec's operations, called with the client generated from it.
         using var client = factory.CreateOpenPipeClient();
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
-        var report = new OpenPipe.Client.ReportRequest
+        var report = new OpenPipe.ReportRequest
         {
             RequestedAt = 1_732_000_000_000,
             ReceivedAt = 1_732_000_000_120,
@@ -164,9 +164,9 @@ public sealed class ApiEndpointTests
 
         // Act
         var reported = await client.ReportAsync(report);
-        var updated = await client.UpdateLogTagsAsync(new OpenPipe.Client.UpdateLogTagsRequest
+        var updated = await client.UpdateLogTagsAsync(new OpenPipe.UpdateLogTagsRequest
         {
-            Filters = [new OpenPipe.Client.LogTagsFilter { Field = "completionId", EqualsValue = id }],
+            Filters = [new OpenPipe.LogTagsFilter { Field = "completionId", EqualsValue = id }],
             Tags = new Dictionary<string, object> { ["checked"] = "yes" },
         });
         var models = await client.ListModelsAsync();

@@ -73,7 +73,7 @@ public sealed class ChatClientBackendTests
         // Assert
         Assert.That(string.Concat(chunks.SelectMany(c => c.Choices).Select(c => c.Delta.Content)), Is.EqualTo("chat client says: say hi"));
         Assert.That(chunks.Count(c => c.Choices.Any(ch => !string.IsNullOrEmpty(ch.Delta.Content))), Is.GreaterThan(1), "text arrives in pieces");
-        Assert.That(chunks[0].Choices[0].Delta.Role, Is.EqualTo(Client.ChatRole.Assistant));
+        Assert.That(chunks[0].Choices[0].Delta.Role, Is.EqualTo(OpenPipe.ChatRole.Assistant));
         Assert.That(chunks.SelectMany(c => c.Choices).Last(c => c.FinishReason is not null).FinishReason, Is.EqualTo(FinishReason.Stop));
         Assert.That(chunks[^1].Usage!.TotalTokens, Is.EqualTo(7));
         Assert.That(chunks.Select(c => c.Id).Distinct().Count(), Is.EqualTo(1));

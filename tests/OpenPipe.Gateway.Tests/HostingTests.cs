@@ -261,6 +261,6 @@ public sealed class HostingTests
 
         public Task PutCachedAsync(string key, string completionJson, DateTimeOffset createdAt, DateTimeOffset expiresAt, CancellationToken cancellationToken = default) => inner.PutCachedAsync(key, completionJson, createdAt, expiresAt, cancellationToken);
 
-        public Task<int> UpdateTagsAsync(string keyId, System.Collections.Generic.IReadOnlyList<LogFilter> filters, System.Collections.Generic.IReadOnlyDictionary<string, OpenPipe.Client.TagValue> tags, CancellationToken cancellationToken = default) => inner.UpdateTagsAsync(keyId, filters, tags, cancellationToken);
+        public Task<int> UpdateTagsAsync(string keyId, System.Collections.Generic.IReadOnlyList<LogFilter> filters, System.Collections.Generic.IReadOnlyDictionary<string, OpenPipe.TagValue> tags, CancellationToken cancellationToken = default) => inner.UpdateTagsAsync(keyId, filters, tags, cancellationToken);
     }
 }

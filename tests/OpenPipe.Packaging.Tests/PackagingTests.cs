@@ -12,8 +12,10 @@ using NUnit.Framework;
 namespace OpenPipe.Packaging.Tests;
 
 /// <summary>
-/// What a NuGet user gets: `dotnet pack -c Release` of OpenPipe.Client and OpenPipe.Server into a local
-/// feed, the packages' metadata, and a consumer project that references only those packages.
+/// What a NuGet user gets: `dotnet pack -c Release` of OpenPipe.Models, OpenPipe.Client and
+/// OpenPipe.Server into a local feed, the packages' metadata, a consumer project that references
+/// only the client and server packages, and a server implementer's project that references only the
+/// models and server packages.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -33,7 +35,7 @@ public sealed class PackagingTests
 
         // A version no earlier run used, so the NuGet cache cannot serve a stale package.
         version = "0.1.0-ci." + DateTime.UtcNow.ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
-        foreach (string project in new[] { "OpenPipe.Client", "OpenPipe.Server" })
+        foreach (string project in new[] { "OpenPipe.Models", "OpenPipe.Client", "OpenPipe.Server" })
         {
             await RunAsync(RepoRoot, "dotnet", "pack", Path.Combine("src", project, project + ".csproj"), "-c", "Release", "-o", feed, "-p:Version=" + version, "--nologo");
         }
@@ -53,7 +55,7 @@ public sealed class PackagingTests
 
         string cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        foreach (string id in new[] { "openpipe.client", "openpipe.server" })
+        foreach (string id in new[] { "openpipe.models", "openpipe.client", "openpipe.server" })
         {
             string cached = Path.Combine(cache, id, version);
             if (Directory.Exists(cached))
@@ -63,6 +65,7 @@ public sealed class PackagingTests
         }
     }
 
+    [TestCase("OpenPipe.Models")]
     [TestCase("OpenPipe.Client")]
     [TestCase("OpenPipe.Server")]
     public void Pack_Library_HasReadmeLicenseRepositoryCommitDocsAndSymbols(string id)
@@ -95,10 +98,44 @@ public sealed class PackagingTests
     public async Task Consumer_FromTheLocalPackages_CallsTheClientAndServesTheApi()
     {
         // Arrange: the consumer project, its package versions, and a feed of the local packages before nuget.org.
-        string consumer = Path.Combine(work, "consumer");
+        string consumer = await ConsumerAsync("Consumer");
+
+        // Act
+        string output = await RunAsync(consumer, "dotnet", "run", "--nologo");
+
+        // Assert
+        Assert.That(output, Does.Contain("client: echo: from the client"));
+        Assert.That(output, Does.Contain("ichatclient: echo: from IChatClient"));
+        Assert.That(output, Does.Contain("stream: echo: streamed"));
+        string assets = await File.ReadAllTextAsync(Path.Combine(consumer, "obj", "project.assets.json"));
+        Assert.That(assets, Does.Contain($"\"OpenPipe.Client/{version}\"").And.Contain($"\"OpenPipe.Server/{version}\"").And.Contain($"\"OpenPipe.Models/{version}\""), "the packages, not project references");
+    }
+
+    [Test]
+    public async Task ServerConsumer_OnlyModelsAndServerPackages_ServesJsonAndStreams()
+    {
+        // Arrange: a server implementer's project: OpenPipe.Models and OpenPipe.Server, no client package.
+        string consumer = await ConsumerAsync("ServerConsumer");
+
+        // Act
+        string output = await RunAsync(consumer, "dotnet", "run", "--nologo");
+
+        // Assert
+        Assert.That(output, Does.Contain("json 200: HELLO"));
+        Assert.That(output, Does.Contain("stream 200: HELLO"));
+        string assets = await File.ReadAllTextAsync(Path.Combine(consumer, "obj", "project.assets.json"));
+        Assert.That(assets, Does.Contain($"\"OpenPipe.Server/{version}\"").And.Contain($"\"OpenPipe.Models/{version}\""));
+        Assert.That(assets, Does.Not.Contain("OpenPipe.Client/"), "the server package does not bring the client");
+        Assert.That(await File.ReadAllTextAsync(Path.Combine(consumer, "Program.cs")), Does.Not.Contain("OpenPipe.Client"));
+    }
+
+    /// <summary>A consumer project from its template folder, with the packed version and a feed of the local packages before nuget.org.</summary>
+    private async Task<string> ConsumerAsync(string name)
+    {
+        string consumer = Path.Combine(work, name.ToLowerInvariant());
         Directory.CreateDirectory(consumer);
-        string template = Path.Combine(TestContext.CurrentContext.TestDirectory, "Consumer");
-        await File.WriteAllTextAsync(Path.Combine(consumer, "Consumer.csproj"), (await File.ReadAllTextAsync(Path.Combine(template, "Consumer.csproj.txt"))).Replace("$PACKAGE_VERSION", version, StringComparison.Ordinal));
+        string template = Path.Combine(TestContext.CurrentContext.TestDirectory, name);
+        await File.WriteAllTextAsync(Path.Combine(consumer, name + ".csproj"), (await File.ReadAllTextAsync(Path.Combine(template, name + ".csproj.txt"))).Replace("$PACKAGE_VERSION", version, StringComparison.Ordinal));
         File.Copy(Path.Combine(template, "Program.cs"), Path.Combine(consumer, "Program.cs"));
         await File.WriteAllTextAsync(Path.Combine(consumer, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
@@ -114,16 +151,7 @@ public sealed class PackagingTests
               </packageSourceMapping>
             </configuration>
             """);
-
-        // Act
-        string output = await RunAsync(consumer, "dotnet", "run", "--nologo");
-
-        // Assert
-        Assert.That(output, Does.Contain("client: echo: from the client"));
-        Assert.That(output, Does.Contain("ichatclient: echo: from IChatClient"));
-        Assert.That(output, Does.Contain("stream: echo: streamed"));
-        string assets = await File.ReadAllTextAsync(Path.Combine(consumer, "obj", "project.assets.json"));
-        Assert.That(assets, Does.Contain($"\"OpenPipe.Client/{version}\"").And.Contain($"\"OpenPipe.Server/{version}\""), "the packages, not project references");
+        return consumer;
     }
 
     private static string RepoRoot

@@ -9,8 +9,8 @@ using NUnit.Framework;
 using OpenAI;
 using OpenAI.Chat;
 using OpenPipe.Client;
-using OurCompletion = OpenPipe.Client.ChatCompletion;
-using OurRequest = OpenPipe.Client.ChatCompletionRequest;
+using OurCompletion = OpenPipe.ChatCompletion;
+using OurRequest = OpenPipe.ChatCompletionRequest;
 
 namespace OpenPipe.Server.Tests;
 
@@ -53,7 +53,7 @@ public sealed class InteropTests(Mapping mapping)
         using var client = OurClient();
         OurCompletion completion = await client.CreateChatCompletionAsync(Request("hello server"));
         Assert.That(completion.Choices[0].Message.Content, Is.EqualTo("echo: hello server"));
-        Assert.That(completion.Choices[0].FinishReason, Is.EqualTo(OpenPipe.Client.FinishReason.Stop));
+        Assert.That(completion.Choices[0].FinishReason, Is.EqualTo(OpenPipe.FinishReason.Stop));
         Assert.That(completion.Usage!.TotalTokens, Is.EqualTo(5));
     }
 
@@ -79,7 +79,7 @@ public sealed class InteropTests(Mapping mapping)
         // Arrange
         using var client = OurClient();
         var request = Request("weather?");
-        request.Tools = [new ChatCompletionTool { Type = OpenPipe.Client.ToolType.Function, Function = new FunctionDefinition { Name = "get_weather" } }];
+        request.Tools = [new ChatCompletionTool { Type = OpenPipe.ToolType.Function, Function = new FunctionDefinition { Name = "get_weather" } }];
 
         // Act
         OurCompletion completion = await client.CreateChatCompletionAsync(request);
@@ -88,7 +88,7 @@ public sealed class InteropTests(Mapping mapping)
         // Assert
         foreach (var answer in new[] { completion, merged })
         {
-            Assert.That(answer.Choices[0].FinishReason, Is.EqualTo(OpenPipe.Client.FinishReason.ToolCalls));
+            Assert.That(answer.Choices[0].FinishReason, Is.EqualTo(OpenPipe.FinishReason.ToolCalls));
             Assert.That(answer.Choices[0].Message.ToolCalls!.Single().Function.Name, Is.EqualTo("get_weather"));
             Assert.That(answer.Choices[0].Message.ToolCalls!.Single().Function.Arguments, Is.EqualTo("{\"city\":\"Paris\"}"));
         }

@@ -230,7 +230,7 @@ public sealed class RequestTests(Mapping mapping)
         Assert.That(context.Tags["note"].IsNull, Is.True);
         Assert.That(context.Tags["text"].Kind, Is.EqualTo(TagValueKind.String), "the string \"2\" is not the number 2");
         Assert.That(context.LogRequest, Is.True);
-        Assert.That(context.Cache, Is.EqualTo(OpenPipe.Client.CacheMode.ReadOnly));
+        Assert.That(context.Cache, Is.EqualTo(OpenPipe.CacheMode.ReadOnly));
         Assert.That(context.Criteria, Is.EqualTo(new[] { "criterion-1@v1", "tone@v2" }));
         Assert.That(context.Caller.KeyId, Is.EqualTo(OpenPipeCaller.KeyIdOf(TestApp.GoodKey)));
     }
@@ -241,7 +241,7 @@ public sealed class RequestTests(Mapping mapping)
         var (status, _, _) = await SendAsync(Post(Valid));
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
         var context = app.Probe.LastContext!;
-        Assert.That((context.LogRequest, context.Cache, context.Tags.Count, context.Criteria.Count), Is.EqualTo(((bool?)null, (OpenPipe.Client.CacheMode?)null, 0, 0)));
+        Assert.That((context.LogRequest, context.Cache, context.Tags.Count, context.Criteria.Count), Is.EqualTo(((bool?)null, (OpenPipe.CacheMode?)null, 0, 0)));
     }
 
     [TestCase("op-tags", "not json")]
@@ -284,7 +284,7 @@ public sealed class RequestTests(Mapping mapping)
         Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("text/event-stream"));
         Assert.That(events, Has.Count.EqualTo(3), transcript);
         Assert.That((string?)JObject.Parse(events[0])["object"], Is.EqualTo("chat.completion.chunk"));
-        var error = OpenPipe.Client.OpenPipeJson.Deserialize<OpenPipe.Client.ChatCompletionStreamError>(events[^1])!;
+        var error = OpenPipe.OpenPipeJson.Deserialize<OpenPipe.ChatCompletionStreamError>(events[^1])!;
         Assert.That(error.Error.Code, Is.EqualTo("INTERNAL_SERVER_ERROR"));
         Assert.That(error.Error.Message, Is.Not.Empty);
         Assert.That(transcript, Does.Not.Contain("[DONE]").And.Not.Contain("secret internal detail"));

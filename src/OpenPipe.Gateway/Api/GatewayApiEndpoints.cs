@@ -206,6 +206,6 @@ public static class GatewayApiEndpoints
     }
 
     private static IResult Error(int status, string message, params string[] path) =>
-        Results.Text(OpenPipe.Client.OpenPipeJson.Serialize(OpenPipeErrors.Create(status, message,
-            path.Length == 0 ? null : [new OpenPipe.Client.ErrorIssue { Message = message, Path = path.ToList<object>() }])), "application/json", statusCode: status);
+        Results.Text(OpenPipeJson.Serialize(OpenPipeErrors.Create(status, message,
+            path.Length == 0 ? null : [new ErrorIssue { Message = message, Path = path.ToList<object>() }])), "application/json", statusCode: status);
 }

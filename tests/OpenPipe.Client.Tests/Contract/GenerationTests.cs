@@ -13,7 +13,7 @@ namespace OpenPipe.Client.Tests.Contract;
 public sealed class GenerationTests
 {
     private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(4);
-    private static readonly string[] GeneratedFolders = ["src/OpenPipe.Client/Generated", "src/OpenPipe.Server/Generated"];
+    private static readonly string[] GeneratedFolders = ["src/OpenPipe.Models/Generated", "src/OpenPipe.Client/Generated", "src/OpenPipe.Server/Generated"];
 
     [Test]
     public async Task Regenerate_IntoTemporaryFolder_ReproducesCommittedFilesByteForByte()
@@ -59,14 +59,14 @@ public sealed class GenerationTests
             internal sealed class SpecChangeProbeController : ChatCompletionsControllerBase
             {
                 /// <inheritdoc />
-                public override System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<OpenPipe.Client.ChatCompletion>> CreateChatCompletion(
-                    bool? opLogRequest, OpenPipe.Client.CacheMode? opCache, string? opTags, string? opCriteria, OpenPipe.Client.ChatCompletionRequest body, System.Threading.CancellationToken cancellationToken = default) =>
-                    System.Threading.Tasks.Task.FromResult<Microsoft.AspNetCore.Mvc.ActionResult<OpenPipe.Client.ChatCompletion>>(new OpenPipe.Client.ChatCompletion { ServedBy = "replica-7" });
+                public override System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<OpenPipe.ChatCompletion>> CreateChatCompletion(
+                    bool? opLogRequest, OpenPipe.CacheMode? opCache, string? opTags, string? opCriteria, OpenPipe.ChatCompletionRequest body, System.Threading.CancellationToken cancellationToken = default) =>
+                    System.Threading.Tasks.Task.FromResult<Microsoft.AspNetCore.Mvc.ActionResult<OpenPipe.ChatCompletion>>(new OpenPipe.ChatCompletion { ServedBy = "replica-7" });
             }
             """);
         // A new member is accepted in the copy's public API file, as a reviewer would.
-        File.AppendAllText(Path.Combine(copy, "src", "OpenPipe.Client", "PublicAPI.Unshipped.txt"),
-            "OpenPipe.Client.ChatCompletion.ServedBy.get -> string?\nOpenPipe.Client.ChatCompletion.ServedBy.set -> void\n");
+        File.AppendAllText(Path.Combine(copy, "src", "OpenPipe.Models", "PublicAPI.Unshipped.txt"),
+            "OpenPipe.ChatCompletion.ServedBy.get -> string?\nOpenPipe.ChatCompletion.ServedBy.set -> void\n");
         string stampBefore = File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Server/Generated/.openpipe-spec.sha256"));
 
         try
@@ -77,11 +77,12 @@ public sealed class GenerationTests
             // Assert
             Assert.That(build.ExitCode, Is.Zero, build.Output);
             Assert.That(build.Output, Does.Contain("regenerating with NSwag"));
-            string client = File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Client/Generated/OpenPipeClient.g.cs"));
-            Assert.That(client, Does.Contain("[Newtonsoft.Json.JsonProperty(\"served_by\""));
-            Assert.That(client, Does.Contain("public string? ServedBy { get; set; }"));
+            string models = File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Models/Generated/OpenPipeModels.g.cs"));
+            Assert.That(models, Does.Contain("[Newtonsoft.Json.JsonProperty(\"served_by\""));
+            Assert.That(models, Does.Contain("public string? ServedBy { get; set; }"));
             string stampAfter = File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Server/Generated/.openpipe-spec.sha256"));
             Assert.That(stampAfter, Is.Not.EqualTo(stampBefore), "the controller base was regenerated from the new spec");
+            Assert.That(stampAfter, Is.EqualTo(File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Models/Generated/.openpipe-spec.sha256"))));
             Assert.That(stampAfter, Is.EqualTo(File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Client/Generated/.openpipe-spec.sha256"))));
 
             // And a second build is a no-op: NSwag does not run again.
@@ -137,8 +138,8 @@ public sealed class GenerationTests
         File.WriteAllText(spec, text
             .Replace(values, "enum: [stop, length, tool_calls, content_filter, function_call, max_turns]\n", StringComparison.Ordinal)
             .Replace(lastDescription, lastDescription + "            - The conversation reached its turn limit\n", StringComparison.Ordinal));
-        File.WriteAllText(Path.Combine(copy, "src", "OpenPipe.Client", "Custom", "KnownValueProbe.cs"), """
-            namespace OpenPipe.Client;
+        File.WriteAllText(Path.Combine(copy, "src", "OpenPipe.Models", "Custom", "KnownValueProbe.cs"), """
+            namespace OpenPipe;
 
             /// <summary>Uses the value the changed spec added, by name.</summary>
             internal static class KnownValueProbe
@@ -147,8 +148,8 @@ public sealed class GenerationTests
                 public static FinishReason MaxTurns => FinishReason.MaxTurns;
             }
             """);
-        File.AppendAllText(Path.Combine(copy, "src", "OpenPipe.Client", "PublicAPI.Unshipped.txt"),
-            "static OpenPipe.Client.FinishReason.MaxTurns.get -> OpenPipe.Client.FinishReason\n");
+        File.AppendAllText(Path.Combine(copy, "src", "OpenPipe.Models", "PublicAPI.Unshipped.txt"),
+            "static OpenPipe.FinishReason.MaxTurns.get -> OpenPipe.FinishReason\n");
         string bin = FailingToolsPath();
         string output = Path.Combine(copy, "out");
 
@@ -161,7 +162,7 @@ public sealed class GenerationTests
             // Assert
             Assert.That(build.ExitCode, Is.Zero, build.Output);
             Assert.That(build.Output, Does.Contain("regenerating with NSwag"));
-            string generated = File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Client/Generated/OpenValues.g.cs"));
+            string generated = File.ReadAllText(Path.Combine(copy, "src/OpenPipe.Models/Generated/OpenValues.g.cs"));
             Assert.That(generated, Does.Contain("public static FinishReason MaxTurns { get; } = new(\"max_turns\");"));
             Assert.That(generated, Does.Contain("The conversation reached its turn limit (<c>max_turns</c>)."));
             Assert.That(File.Exists(Path.Combine(output, "OpenPipe.Client.dll")), Is.True, "the -o folder holds the build");

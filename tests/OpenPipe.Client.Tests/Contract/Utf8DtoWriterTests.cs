@@ -11,7 +11,7 @@ namespace OpenPipe.Client.Tests.Contract;
 /// <summary>
 /// The UTF-8 fast writer against Newtonsoft with the wire settings: whatever it writes must be
 /// Newtonsoft's bytes exactly, and what it cannot write it must leave untouched; the string
-/// <see cref="OpenPipeJson.Serialize"/> makes with it must be Newtonsoft's string exactly. Inputs: every
+/// <see cref="OpenPipeJson.Serialize(object?)"/> makes with it must be Newtonsoft's string exactly. Inputs: every
 /// fixture object read as every wire type, seeded mutations of them, every UTF-16 code unit in a
 /// string and a key, and seeded doubles.
 /// </summary>

@@ -256,26 +256,6 @@ public sealed class ChatClientTests : WireMockTestBase
         Assert.That(request.Model, Is.EqualTo("raw-model"));
     }
 
-    [Test]
-    public void ToChatOptions_Request_RawFactoryGivesAFreshCopyWithoutMessages()
-    {
-        // Arrange
-        var original = new ChatCompletionRequest { Model = "m", Temperature = 0.4, Messages = [new UserMessage { Content = "hi" }] };
-        original.AdditionalProperties["x_vendor"] = "kept";
-
-        // Act
-        var options = OpenPipeChatMapping.ToChatOptions(original);
-        var first = (ChatCompletionRequest)options.RawRepresentationFactory!(null!)!;
-        var second = (ChatCompletionRequest)options.RawRepresentationFactory!(null!)!;
-
-        // Assert
-        Assert.That(first, Is.Not.SameAs(second).And.Not.SameAs(original));
-        Assert.That(first.Messages, Is.Empty);
-        Assert.That(original.Messages, Has.Count.EqualTo(1), "the request itself is untouched");
-        Assert.That(first.Temperature, Is.EqualTo(0.4));
-        Assert.That(first.AdditionalProperties["x_vendor"]?.ToString(), Is.EqualTo("kept"));
-    }
-
     /// <summary>What a caller sees of a response, as one comparable string.</summary>
     private static string Describe(ChatResponse response)
     {

@@ -1,10 +1,11 @@
-// A consumer of the packed OpenPipe.Client and OpenPipe.Server packages: it serves a
+// A consumer of the packed OpenPipe.Client and OpenPipe.Server packages (and OpenPipe.Models, which both bring): it serves a
 // Microsoft.Extensions.AI IChatClient through the kit's endpoint on a free port, calls it with the
 // client, through IChatClient and as a stream, and prints the answers.
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.AI;
+using OpenPipe;
 using OpenPipe.Client;
 using OpenPipe.Server;
 

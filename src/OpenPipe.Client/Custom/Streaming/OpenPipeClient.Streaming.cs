@@ -69,7 +69,7 @@ public partial class OpenPipeClient
         }
 
         // Each event is parsed where SseParser hands it over, from its UTF-8 bytes: no string per event.
-        var events = new ChunkEvents(response, Serializer);
+        var events = new ChunkEvents(response);
         using Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         IAsyncEnumerator<SseItem<ChatCompletionChunk?>> items = SseParser.Create(body, events.Parse).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
         try
@@ -107,7 +107,6 @@ public partial class OpenPipeClient
         finally
         {
             await items.DisposeAsync().ConfigureAwait(false);
-            events.Dispose();
         }
     }
 
@@ -118,7 +117,7 @@ public partial class OpenPipeClient
         request.Stream = true;
         try
         {
-            content = OpenPipeJsonContent.Create(request, Serializer);
+            content = OpenPipeJsonContent.Create(request);
         }
         finally
         {
@@ -170,19 +169,16 @@ public partial class OpenPipeClient
     }
 
     /// <summary>
-    /// Turns each event's UTF-8 data into a chunk while the parser holds it: the UTF-8 fast reader
-    /// reads the bytes, or, when it gives up, they are decoded into one pooled char buffer that a
-    /// reused reader serves to Newtonsoft (whose errors are the stream's). Empty data is null,
+    /// Turns each event's UTF-8 data into a chunk while the parser holds it (OpenPipeJson.Deserialize:
+    /// one pass over the bytes, or Newtonsoft with the wire settings, whose errors are the stream's). Empty data is null,
     /// <c>[DONE]</c> is <see cref="Done"/>, an error event throws <see cref="OpenPipeApiException"/>.
     /// </summary>
-    private sealed class ChunkEvents(HttpResponseMessage response, JsonSerializer serializer) : IDisposable
+    private sealed class ChunkEvents(HttpResponseMessage response)
     {
         /// <summary>Stands for <c>data: [DONE]</c>; compared by reference.</summary>
         public static readonly ChatCompletionChunk Done = new();
 
         private static readonly byte[] ErrorKey = "\"error\""u8.ToArray();
-
-        private readonly CharBufferReader text = new();
 
         public ChatCompletionChunk? Parse(string eventType, ReadOnlySpan<byte> data)
         {
@@ -192,7 +188,7 @@ public partial class OpenPipeClient
                 return null;
             }
 
-            if (data.SequenceEqual(ChatCompletionStream.DoneUtf8))
+            if (data.SequenceEqual("[DONE]"u8))
             {
                 return Done;
             }
@@ -203,17 +199,9 @@ public partial class OpenPipeClient
                 ThrowIfErrorEvent(Encoding.UTF8.GetString(data), response);
             }
 
-            if (OpenPipeJson.FollowsWireContracts(serializer) && Utf8DtoReader.TryRead(data, out ChatCompletionChunk? fast))
-            {
-                return fast;
-            }
-
-            text.Load(data);
             try
             {
-                using var reader = OpenPipeJson.CreateReader(text);
-                reader.CloseInput = false;
-                return serializer.Deserialize<ChatCompletionChunk>(reader)
+                return OpenPipeJson.Deserialize<ChatCompletionChunk>(data)
                     ?? throw new JsonSerializationException("The event's data was null.");
             }
             catch (JsonException e)
@@ -222,7 +210,6 @@ public partial class OpenPipeClient
             }
         }
 
-        public void Dispose() => text.Dispose();
     }
 
     /// <summary>Throws when <paramref name="data"/> is an error event (an error body and no <c>choices</c>); a chunk that merely mentions "error" passes.</summary>

@@ -20,7 +20,7 @@ public partial class OpenPipeClient
         }
 
         Uri? server = known.Server;
-        var operation = GenAiTelemetry.Client.Start(request, server, streaming, options.EnableSensitiveTelemetryData ?? OpenPipeTelemetry.CaptureContentFromEnvironment);
+        var operation = GenAiTelemetry.Client.Start(request, server, streaming, options.EnableSensitiveTelemetryData ?? GenAiTelemetry.CaptureContentFromEnvironment);
         if (requestOptions?.Cache is { } cache)
         {
             operation.SetTag("openpipe.cache", OpenPipeRequestOptions.CacheHeader(cache));

@@ -12,7 +12,6 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.AI;
-using OpenPipe.Client;
 
 namespace OpenPipe.Server;
 
@@ -123,7 +122,7 @@ public sealed class ChatClientCompletionHandler : IChatCompletionHandler
             var delta = new ChatCompletionChunkDelta();
             if (first)
             {
-                delta.Role = Client.ChatRole.Assistant;
+                delta.Role = OpenPipe.ChatRole.Assistant;
             }
 
             foreach (var content in update.Contents)

@@ -11,7 +11,6 @@ using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
-using OpenPipe.Client;
 
 namespace OpenPipe.Server;
 
@@ -120,8 +119,6 @@ public static partial class OpenPipeErrors
 /// <summary>A body written with the kit's JSON settings (Newtonsoft, the wire format), in minimal APIs or MVC.</summary>
 public sealed class OpenPipeJsonResult : ActionResult, IResult, IStatusCodeHttpResult, IValueHttpResult
 {
-    private static readonly Newtonsoft.Json.JsonSerializer Serializer = Newtonsoft.Json.JsonSerializer.Create(OpenPipeJson.Settings);
-
     /// <summary>Creates the result.</summary>
     /// <param name="value">The body.</param>
     /// <param name="statusCode">The status code.</param>
@@ -147,12 +144,14 @@ public sealed class OpenPipeJsonResult : ActionResult, IResult, IStatusCodeHttpR
 
         // Pooled UTF-8 bytes (the fast writer, or one cached serializer), written with their length:
         // no string, no per-call serializer, no HttpContent and its headers.
-        var (buffer, length) = OpenPipeJsonContent.Serialize(Value, Serializer);
+        using var body = new PooledBufferWriter();
+        OpenPipeJson.Serialize(body, Value);
+        var (buffer, length) = body.Detach();
         try
         {
             var response = httpContext.Response;
             response.StatusCode = StatusCode;
-            response.ContentType = OpenPipeJsonContent.JsonContentType;
+            response.ContentType = OpenPipeJson.ContentType;
             response.ContentLength = length;
             await response.Body.WriteAsync(buffer.AsMemory(0, length), httpContext.RequestAborted).ConfigureAwait(false);
         }

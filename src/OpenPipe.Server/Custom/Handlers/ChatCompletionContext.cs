@@ -14,7 +14,6 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
-using OpenPipe.Client;
 
 namespace OpenPipe.Server;
 

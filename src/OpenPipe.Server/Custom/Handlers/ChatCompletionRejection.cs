@@ -7,7 +7,6 @@ using System;
 using System.Collections.Generic;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
-using OpenPipe.Client;
 
 namespace OpenPipe.Server;
 

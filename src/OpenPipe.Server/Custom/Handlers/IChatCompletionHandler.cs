@@ -5,7 +5,6 @@
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
-using OpenPipe.Client;
 
 namespace OpenPipe.Server;
 

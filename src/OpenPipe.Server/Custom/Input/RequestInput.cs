@@ -126,7 +126,7 @@ internal static class RequestInput
             return ($"The request body is not valid UTF-8 (byte 0x{span[offset]:X2} at offset {offset}): JSON bodies must be UTF-8.", []);
         }
 
-        int depth = OpenPipe.Client.OpenPipeJson.Settings.MaxDepth ?? 128;
+        int depth = OpenPipeJson.Settings.MaxDepth ?? 128;
         try
         {
             using var document = JsonDocument.Parse(body[start..], new JsonDocumentOptions { MaxDepth = depth, AllowDuplicateProperties = false });

@@ -5,7 +5,6 @@
 
 using System;
 using Newtonsoft.Json;
-using OpenPipe.Client;
 
 namespace OpenPipe.Server;
 

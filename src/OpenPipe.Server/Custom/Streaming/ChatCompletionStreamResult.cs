@@ -20,7 +20,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using OpenPipe.Client;
 
 namespace OpenPipe.Server;
 
@@ -106,8 +105,7 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
             TimeSpan writeTimeout = http.RequestServices.GetService<OpenPipeServerRuntime>()?.Options.StreamWriteTimeout ?? TimeSpan.FromSeconds(30);
             using var body = new StalledReaderGuard(http.Response.Body, http, writeTimeout);
             await body.FlushAsync(aborted).ConfigureAwait(false);
-            using var writer = new ChunkWriter();
-            await SseFormatter.WriteAsync(Events(producer(aborted), logger, aborted), body, writer.Format, aborted).ConfigureAwait(false);
+            await SseFormatter.WriteAsync(Events(producer(aborted), logger, aborted), body, Format, aborted).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (aborted.IsCancellationRequested)
         {
@@ -164,124 +162,15 @@ public sealed class ChatCompletionStreamResult : ActionResult, IResult
         yield return new SseItem<object>(error ?? ChatCompletionStream.Done);
     }
 
-    /// <summary>
-    /// Writes each event's data into the formatter's buffer as UTF-8: by the fast writer
-    /// (Utf8DtoWriter, Newtonsoft's bytes) into one pooled buffer per stream, or when it gives up by
-    /// one serializer with pooled char buffers per stream; no string per chunk.
-    /// </summary>
-    private sealed class ChunkWriter : IDisposable
+    /// <summary>Writes each event's data into the formatter's buffer as UTF-8, the wire's JSON for a chunk or an error event; no string per chunk.</summary>
+    private static void Format(SseItem<object> item, System.Buffers.IBufferWriter<byte> destination)
     {
-        private readonly Newtonsoft.Json.JsonSerializer serializer = Newtonsoft.Json.JsonSerializer.Create(OpenPipeJson.Settings);
-        private readonly Utf8BufferTextWriter text = new();
-        private readonly JsonBytes fast = new();
-
-        public void Format(SseItem<object> item, System.Buffers.IBufferWriter<byte> destination)
+        if (item.Data is string preformatted)
         {
-            if (item.Data is string preformatted)
-            {
-                System.Text.EncodingExtensions.GetBytes(System.Text.Encoding.UTF8, preformatted.AsSpan(), destination);
-                return;
-            }
-
-            fast.Rewind(default);
-            if (Utf8DtoWriter.TryWrite(fast, item.Data))
-            {
-                ReadOnlySpan<byte> written = fast.Written;
-                written.CopyTo(destination.GetSpan(written.Length));
-                destination.Advance(written.Length);
-                return;
-            }
-
-            text.Target = destination;
-            using (var json = new Newtonsoft.Json.JsonTextWriter(text) { ArrayPool = OpenPipeJson.CharPool, CloseOutput = false })
-            {
-                serializer.Serialize(json, item.Data);
-            }
-
-            text.Flush();
+            System.Text.EncodingExtensions.GetBytes(System.Text.Encoding.UTF8, preformatted.AsSpan(), destination);
+            return;
         }
 
-        public void Dispose()
-        {
-            text.Dispose();
-            fast.Dispose();
-        }
-    }
-
-    /// <summary>
-    /// A TextWriter that encodes into an <see cref="System.Buffers.IBufferWriter{T}"/>. Newtonsoft
-    /// writes a chunk as many small pieces (each name, quote, colon and value), so they are
-    /// gathered in a pooled char buffer and encoded in one pass on <see cref="Flush"/> (or when the
-    /// buffer is full) rather than one encoder call per piece.
-    /// </summary>
-    private sealed class Utf8BufferTextWriter : System.IO.TextWriter
-    {
-        private readonly System.Text.Encoder encoder = new System.Text.UTF8Encoding(false).GetEncoder();
-        private char[] chars = System.Buffers.ArrayPool<char>.Shared.Rent(4096);
-        private int count;
-
-        public System.Buffers.IBufferWriter<byte>? Target { get; set; }
-
-        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
-
-        public override void Write(char value)
-        {
-            if (count == chars.Length)
-            {
-                Drain(flush: false);
-            }
-
-            chars[count++] = value;
-        }
-
-        public override void Write(char[] buffer, int index, int count) => Write(buffer.AsSpan(index, count));
-
-        public override void Write(string? value) => Write(value.AsSpan());
-
-        public override void Write(ReadOnlySpan<char> text)
-        {
-            while (!text.IsEmpty)
-            {
-                if (count == chars.Length)
-                {
-                    Drain(flush: false);
-                }
-
-                int n = Math.Min(text.Length, chars.Length - count);
-                text[..n].CopyTo(chars.AsSpan(count));
-                count += n;
-                text = text[n..];
-            }
-        }
-
-        public override void Flush() => Drain(flush: true);
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing && chars.Length > 0)
-            {
-                System.Buffers.ArrayPool<char>.Shared.Return(chars);
-                chars = [];
-                count = 0;
-            }
-
-            base.Dispose(disposing);
-        }
-
-        /// <summary>Encodes what is buffered; without <paramref name="flush"/> a trailing high surrogate waits in the encoder for its pair.</summary>
-        private void Drain(bool flush)
-        {
-            ReadOnlySpan<char> pending = chars.AsSpan(0, count);
-            do
-            {
-                Span<byte> span = Target!.GetSpan(Math.Max(System.Text.Encoding.UTF8.GetMaxByteCount(Math.Min(pending.Length, 1024)), 8));
-                encoder.Convert(pending[..Math.Min(pending.Length, 1024)], span, flush && pending.Length <= 1024, out int used, out int written, out _);
-                Target.Advance(written);
-                pending = pending[used..];
-            }
-            while (!pending.IsEmpty);
-
-            count = 0;
-        }
+        OpenPipeJson.Serialize(destination, item.Data);
     }
 }

@@ -8,7 +8,6 @@ using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
-using OpenPipe.Client;
 
 namespace OpenPipe.Server;
 
@@ -26,7 +25,7 @@ internal static class OpenPipeServerTelemetry
 
     private static async Task<ChatCompletion> ObservedAsync(IChatCompletionHandler handler, ChatCompletionRequest request, ChatCompletionContext context, CancellationToken cancellationToken)
     {
-        using var operation = GenAiTelemetry.Server.Start(request, null, streaming: false, OpenPipeTelemetry.CaptureContentFromEnvironment);
+        using var operation = GenAiTelemetry.Server.Start(request, null, streaming: false, GenAiTelemetry.CaptureContentFromEnvironment);
         try
         {
             var completion = await handler.CompleteAsync(request, context, cancellationToken).ConfigureAwait(false);
@@ -49,5 +48,5 @@ internal static class OpenPipeServerTelemetry
 
     /// <summary>Passes the chunks on inside a span that ends after the last one.</summary>
     internal static IAsyncEnumerable<ChatCompletionChunk> StreamAsync(ChatCompletionRequest request, IAsyncEnumerable<ChatCompletionChunk> chunks, CancellationToken cancellationToken = default) =>
-        ChatOperation.ObserveStreamAsync(() => GenAiTelemetry.Server.Start(request, null, streaming: true, OpenPipeTelemetry.CaptureContentFromEnvironment), chunks, cancellationToken);
+        ChatOperation.ObserveStreamAsync(() => GenAiTelemetry.Server.Start(request, null, streaming: true, GenAiTelemetry.CaptureContentFromEnvironment), chunks, cancellationToken);
 }

@@ -19,7 +19,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using Newtonsoft.Json;
-using OpenPipe.Client;
 
 namespace OpenPipe.Server;
 
@@ -195,7 +194,7 @@ internal static class ChatCompletionRequestReader
             if (ReferenceEquals(e.CurrentObject, e.ErrorContext.OriginalObject))
             {
                 // One object's missing required members come as one exception: one issue each.
-                var messages = e.ErrorContext.Error is RequiredMembersException missing ? missing.Problems : [e.ErrorContext.Error.Message];
+                var messages = e.ErrorContext.Error.Data["OpenPipe.RequiredMembers"] is string[] missing ? missing : [e.ErrorContext.Error.Message];
                 foreach (string message in messages)
                 {
                     issues.Add(new ErrorIssue { Message = message, Path = OpenPipeErrors.PathOf(e.ErrorContext.Path ?? string.Empty, message) });
@@ -213,7 +212,7 @@ internal static class ChatCompletionRequestReader
         ChatCompletionRequest? value;
 
         // The bytes were checked as UTF-8 already (CheckJsonText), so the pooled decoder never meets an invalid byte.
-        using (var reader = OpenPipeJson.CreateReader(new PooledUtf8Reader(body)))
+        using (var reader = OpenPipeJson.CreateReader(new StreamReader(body, System.Text.Encoding.UTF8)))
         {
             collecting = issues;
             try
@@ -257,7 +256,7 @@ internal static class ChatCompletionRequestReader
             body = body[3..];
         }
 
-        return Utf8DtoReader.TryRead(body, out ChatCompletionRequest? request) ? request : null;
+        return OpenPipeJson.TryRead(body, out ChatCompletionRequest? request) ? request : null;
     }
 
     /// <summary>The spec's constraints on a request read without errors, or the read's issues.</summary>
@@ -281,7 +280,7 @@ internal static class ChatCompletionRequestReader
     private static bool IsPlainJson(string? contentType) =>
         contentType is not null
         && (contentType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || contentType.Equals(OpenPipeJsonContent.JsonContentType, StringComparison.OrdinalIgnoreCase));
+            || contentType.Equals(OpenPipeJson.ContentType, StringComparison.OrdinalIgnoreCase));
 
     private static bool IsJson(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var media)

@@ -5,7 +5,6 @@
 
 using System.Collections.Generic;
 using Microsoft.Extensions.Logging;
-using OpenPipe.Client;
 
 namespace OpenPipe.Server;
 

@@ -16,7 +16,6 @@ using System.Linq;
 using System.Linq.Expressions;
 using System.Reflection;
 using Newtonsoft.Json.Serialization;
-using OpenPipe.Client;
 
 namespace OpenPipe.Server;
 
@@ -229,7 +228,7 @@ internal static class SpecValidator
     /// ValidationContext it would cost for every message).
     /// </summary>
     private static bool IsKnownRoleMessage(Type type) =>
-        typeof(ChatCompletionMessage).IsAssignableFrom(type) && !ChatCompletionMessage.ValidatesRole(type);
+        typeof(ChatCompletionMessage).IsAssignableFrom(type) && type != typeof(ChatCompletionMessage);
 
     /// <summary>A compiled read of the property (what Newtonsoft's value provider reads, without its wrapper).</summary>
     private static Func<object, object?> Getter(Type type, PropertyInfo property)
