@@ -203,6 +203,39 @@ public sealed class ApiEndpointTests
         }
     }
 
+    [TestCase("/api/v1/report", "text/plain", """{"statusCode":200}""", 415)]
+    [TestCase("/api/v1/report", "application/json", """{"statusCode":200,"statusCode":201}""", 400)]
+    [TestCase("/api/v1/report", "application/json", """{"requestedAt":"yesterday"}""", 400)]
+    [TestCase("/api/v1/logs/update-tags", "application/json", """{"filters":[],"tags":{},"tags":{}}""", 400)]
+    [TestCase("/api/v1/logs/update-tags", "application/json; charset=utf-16", """{"filters":[],"tags":{}}""", 415)]
+    public async Task Post_BodyTheChatRouteWouldRefuse_IsRefusedTheSameWay(string path, string contentType, string body, int status)
+    {
+        // Arrange: the same reader as chat completions (content type, duplicate keys, strict primitives).
+        using var http = factory.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body) };
+        request.Content.Headers.Remove("Content-Type");
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", GatewayFactory.Key);
+
+        // Act
+        using var response = await http.SendAsync(request);
+        var error = JObject.Parse(await response.Content.ReadAsStringAsync());
+
+        // Assert
+        Assert.That((int)response.StatusCode, Is.EqualTo(status));
+        Assert.That((string?)error["error"]!["message"], Is.Not.Empty);
+    }
+
+    [Test]
+    public async Task Post_ReportOverTheBodyLimit_Is413()
+    {
+        // Act
+        using var response = await factory.PostAsync("/api/v1/report", $$"""{"errorMessage":"{{new string('x', 5 * 1024 * 1024)}}"}""");
+
+        // Assert
+        Assert.That((int)response.StatusCode, Is.EqualTo(413));
+    }
+
     [Test]
     public async Task Models_ListsRoutedModelsInOpenAIsShape()
     {

@@ -93,14 +93,14 @@ internal static class ChatCompletionPipeline
             if (observed)
             {
                 // The body is still read, so an observer learns whether it asked to be logged.
-                var body = await ChatCompletionRequestReader.ReadAsync(http.Request, runtime.Options, fastPath: true, ChatCompletionRequestReader.BodyCopy.Always, http.RequestAborted).ConfigureAwait(false);
+                var body = await ChatCompletionRequestReader.ReadAsync(http.Request, runtime.Options, fastPath: true, BodyCopy.Always, http.RequestAborted).ConfigureAwait(false);
                 await NotifyAsync(http, runtime, StatusCodes.Status400BadRequest, headerError!, body, started).ConfigureAwait(false);
             }
 
             return (null, new OpenPipeJsonResult(headerError!, StatusCodes.Status400BadRequest));
         }
 
-        var read = await ChatCompletionRequestReader.ReadAsync(http.Request, runtime.Options, fastPath: true, observed ? ChatCompletionRequestReader.BodyCopy.OnRejection : ChatCompletionRequestReader.BodyCopy.None, http.RequestAborted).ConfigureAwait(false);
+        var read = await ChatCompletionRequestReader.ReadAsync(http.Request, runtime.Options, fastPath: true, observed ? BodyCopy.OnRejection : BodyCopy.None, http.RequestAborted).ConfigureAwait(false);
         if (read.Error is not null)
         {
             if (observed)
@@ -117,7 +117,7 @@ internal static class ChatCompletionPipeline
     }
 
     /// <summary>Tells every rejection observer; one that throws is logged and the others still run.</summary>
-    private static async ValueTask NotifyAsync(HttpContext http, OpenPipeServerRuntime runtime, int status, ErrorResponse error, ChatCompletionRequestReader.Result read, long started)
+    private static async ValueTask NotifyAsync(HttpContext http, OpenPipeServerRuntime runtime, int status, ErrorResponse error, BodyResult<ChatCompletionRequest> read, long started)
     {
         var caller = http.User.GetOpenPipeCaller();
         if (caller is null)
