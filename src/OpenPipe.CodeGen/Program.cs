@@ -137,7 +137,15 @@ internal static class Program
         try
         {
             // NSwag's generators, with the settings nswag.json gave the commands; a spec error surfaces here.
-            Write(models.OutputFilePath, new CSharpClientGenerator(spec, models.Settings).GenerateFile());
+            var modelsResolver = CSharpGeneratorBase.CreateResolverWithExceptionSchema(models.Settings.CSharpGeneratorSettings, spec);
+            Write(models.OutputFilePath, new CSharpClientGenerator(spec, models.Settings, modelsResolver).GenerateFile());
+
+            // The serializers of the wire types, from the class models the DTOs were just written from.
+            string[] openValueNames = [.. openValues.Select(v => v.Name)];
+            string[] unions = [.. models.Settings.CSharpGeneratorSettings.ExcludedTypeNames.Where(n => !openValueNames.Contains(n) && !n.StartsWith("JsonInheritance", StringComparison.Ordinal))];
+            string serialization = Path.Combine(Path.GetDirectoryName(models.OutputFilePath)!, WireSerializationWriter.FolderName);
+            int serialized = WireSerializationWriter.Write(spec, modelsResolver, models.Settings.CSharpGeneratorSettings, openValueNames, unions, serialization);
+            Console.WriteLine($"OpenPipe.CodeGen: wrote {Path.GetRelativePath(outputRoot ?? repo, serialization)} ({serialized} serializers)");
             Write(client.OutputFilePath, new CSharpClientGenerator(spec, client.Settings).GenerateFile());
             Write(controller.OutputFilePath, new CSharpControllerGenerator(spec, controller.Settings).GenerateFile());
         }

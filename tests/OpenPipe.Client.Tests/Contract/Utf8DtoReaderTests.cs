@@ -66,9 +66,25 @@ public sealed class Utf8DtoReaderTests
         Assert.That(outcome.NewtonsoftOnly, Is.GreaterThan(1000), "the mutations should reach inputs the fast path leaves to Newtonsoft");
     }
 
+    [Test]
+    public void TryRead_EscapedKeys_ReadsWhatNewtonsoftReads()
+    {
+        // Arrange: keys with escapes, which both readers unescape before matching.
+        const string Json = """{"\u0072ole":"user","\u0063ontent":"hi","n\u0061me":"ada"}""";
+
+        // Act
+        bool read = WireJson.TryRead<ChatCompletionMessage>(Encoding.UTF8.GetBytes(Json), out var message);
+        var expected = OpenPipeJson.Deserialize<ChatCompletionMessage>(Json)!;
+
+        // Assert
+        Assert.That(read, Is.True);
+        Assert.That(message, Is.InstanceOf<UserMessage>());
+        Assert.That(OpenPipeJson.Serialize(message), Is.EqualTo(JsonConvert.SerializeObject(expected, OpenPipeJson.Settings)));
+    }
+
     [TestCase("""{"role":"user","content":"hi","Content":"x"}""")]
     [TestCase("""{"role":"user","content":"hi","role":"user"}""")]
-    [TestCase("""{"role":"user","\u0063ontent":"hi"}""")]
+    [TestCase("""{"role":"user","content":"hi","\u0043ontent":"x"}""")]
     [TestCase("""{"role":"user","content":["x"]}""")]
     [TestCase("""{"role":"user","content":[null]}""")]
     [TestCase("""{"role":"user","content":"hi"} // comment""")]
@@ -77,7 +93,7 @@ public sealed class Utf8DtoReaderTests
     public void TryRead_InputOutsideTheFastPath_GivesUp(string json)
     {
         // Act
-        bool read = Utf8DtoReader.TryRead<ChatCompletionMessage>(Encoding.UTF8.GetBytes(json), out var message);
+        bool read = WireJson.TryRead<ChatCompletionMessage>(Encoding.UTF8.GetBytes(json), out var message);
 
         // Assert
         Assert.That(read, Is.False);
@@ -93,9 +109,9 @@ public sealed class Utf8DtoReaderTests
         byte[] surrogate = """{"role":"user","content":"\ud800"}"""u8.ToArray();
 
         // Act / Assert
-        Assert.That(Utf8DtoReader.TryRead<ChatCompletionMessage>(inValue, out _), Is.False);
-        Assert.That(Utf8DtoReader.TryRead<ChatCompletionMessage>(inKey, out _), Is.False);
-        Assert.That(Utf8DtoReader.TryRead<ChatCompletionMessage>(surrogate, out _), Is.False);
+        Assert.That(WireJson.TryRead<ChatCompletionMessage>(inValue, out _), Is.False);
+        Assert.That(WireJson.TryRead<ChatCompletionMessage>(inKey, out _), Is.False);
+        Assert.That(WireJson.TryRead<ChatCompletionMessage>(surrogate, out _), Is.False);
     }
 
     [Test]
@@ -107,9 +123,9 @@ public sealed class Utf8DtoReaderTests
         byte[] complete = """{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[]}"""u8.ToArray();
 
         // Act / Assert
-        Assert.That(Utf8DtoReader.TryRead<ChatCompletion>(missing, out _), Is.False);
-        Assert.That(Utf8DtoReader.TryRead<ChatCompletion>(nullId, out _), Is.False);
-        Assert.That(Utf8DtoReader.TryRead<ChatCompletion>(complete, out var completion), Is.True);
+        Assert.That(WireJson.TryRead<ChatCompletion>(missing, out _), Is.False);
+        Assert.That(WireJson.TryRead<ChatCompletion>(nullId, out _), Is.False);
+        Assert.That(WireJson.TryRead<ChatCompletion>(complete, out var completion), Is.True);
         Assert.That(completion!.Id, Is.EqualTo("c"));
     }
 
@@ -120,7 +136,7 @@ public sealed class Utf8DtoReaderTests
         byte[] json = """{"model":"m","messages":[{"role":"narrator","content":"x","n":1,"f":1.5,"o":{"a":[1,"b",null]}}],"extra":true}"""u8.ToArray();
 
         // Act
-        bool read = Utf8DtoReader.TryRead<ChatCompletionRequest>(json, out var request);
+        bool read = WireJson.TryRead<ChatCompletionRequest>(json, out var request);
 
         // Assert
         Assert.That(read, Is.True);
@@ -162,7 +178,7 @@ public sealed class Utf8DtoReaderTests
     }
 
     private static (bool Read, object? Value) TryReadAs<T>(byte[] utf8)
-        where T : class => Utf8DtoReader.TryRead<T>(utf8, out T? value) ? (true, value) : (false, null);
+        where T : class => WireJson.TryRead<T>(utf8, out T? value) ? (true, value) : (false, null);
 
     private sealed record Outcome(List<string> Failures, int Fast, int NewtonsoftOnly, int BothRejected);
 

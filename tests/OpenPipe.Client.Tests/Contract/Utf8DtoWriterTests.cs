@@ -136,8 +136,8 @@ public sealed class Utf8DtoWriterTests
         output.String("kept");
 
         // Act
-        bool wroteLoop = Utf8DtoWriter.TryWrite(output, loop);
-        bool wroteNaN = Utf8DtoWriter.TryWrite(output, nan);
+        bool wroteLoop = WireJson.TryWrite(output, loop);
+        bool wroteNaN = WireJson.TryWrite(output, nan);
         output.EndArray();
 
         // Assert
@@ -158,7 +158,7 @@ public sealed class Utf8DtoWriterTests
         {
             using var output = new JsonBytes();
             var message = new UserMessage { Content = "x", AdditionalProperties = { ["t"] = token } };
-            Assert.That(Utf8DtoWriter.TryWrite(output, message), Is.False, token.Type.ToString());
+            Assert.That(WireJson.TryWrite(output, message), Is.False, token.Type.ToString());
             Assert.That(output.Count, Is.Zero);
         }
     }
@@ -250,8 +250,8 @@ public sealed class Utf8DtoWriterTests
                 failures.Add($"Serialize, {value.GetType().Name}:\n  newtonsoft {Shorten(expected)}\n  serialize  {Shorten(serialized)}");
             }
 
-            output.Rewind((0, false));
-            if (!Utf8DtoWriter.TryWrite(output, value))
+            output.Rewind((0, false, 0));
+            if (!WireJson.TryWrite(output, value))
             {
                 continue;
             }

@@ -1,4 +1,4 @@
-// Adds: the byte-level JSON output of the fast writer (Utf8DtoWriter): compact UTF-8 into a buffer
+// Adds: the byte-level JSON output of the generated writers (WriteJson): compact UTF-8 into a buffer
 // rented from the shared pool, written exactly as Newtonsoft's JsonTextWriter writes it with the
 // wire settings, so both produce the same bytes. Strings escape what Newtonsoft escapes and nothing
 // else (control characters, quote, backslash, U+0085, U+2028, U+2029; `\n`-style short forms,
@@ -22,10 +22,14 @@ internal sealed class JsonBytes : IDisposable
         "\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F" +
         "\"\\\u0085\u2028\u2029");
 
+    /// <summary>Deeper output (or a graph that refers to itself) is left to Newtonsoft, which reports a loop.</summary>
+    private const int MaxDepth = 64;
+
     private readonly bool lossless;
     private byte[] buffer;
     private int count;
     private bool comma;
+    private int depth;
 
     /// <summary>Creates an empty buffer.</summary>
     /// <param name="capacity">The first buffer's size.</param>
@@ -48,11 +52,11 @@ internal sealed class JsonBytes : IDisposable
 
     /// <summary>Where the output is now, to <see cref="Rewind"/> to.</summary>
     /// <returns>The position.</returns>
-    public (int Count, bool Comma) Mark() => (count, comma);
+    public (int Count, bool Comma, int Depth) Mark() => (count, comma, depth);
 
     /// <summary>Drops what was written since <paramref name="mark"/>.</summary>
     /// <param name="mark">A position from <see cref="Mark"/>.</param>
-    public void Rewind((int Count, bool Comma) mark) => (count, comma) = mark;
+    public void Rewind((int Count, bool Comma, int Depth) mark) => (count, comma, depth) = mark;
 
     /// <summary>Hands over the buffer (return it to the shared pool when done) and its length; this writer is empty afterwards.</summary>
     /// <returns>The buffer and how many of its bytes are the JSON.</returns>
@@ -62,6 +66,7 @@ internal sealed class JsonBytes : IDisposable
         buffer = [];
         count = 0;
         comma = false;
+        depth = 0;
         return result;
     }
 
@@ -163,6 +168,11 @@ internal sealed class JsonBytes : IDisposable
 
     private void Open(byte bracket)
     {
+        if (++depth > MaxDepth)
+        {
+            throw new NotSupportedException("Output nested deeper than 64 (or a value that refers to itself) is left to Newtonsoft.");
+        }
+
         Separate();
         Reserve(1)[0] = bracket;
         count++;
@@ -171,6 +181,7 @@ internal sealed class JsonBytes : IDisposable
 
     private void Close(byte bracket)
     {
+        depth--;
         Reserve(1)[0] = bracket;
         count++;
         comma = true;

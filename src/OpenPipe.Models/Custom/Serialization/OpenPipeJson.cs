@@ -114,7 +114,7 @@ public static class OpenPipeJson
     public static string Serialize(object? value)
     {
         using var bytes = new JsonBytes(lossless: true);
-        return Utf8DtoWriter.TryWrite(bytes, value) ? System.Text.Encoding.UTF8.GetString(bytes.Written) : JsonConvert.SerializeObject(value, Settings);
+        return WireJson.TryWrite(bytes, value) ? System.Text.Encoding.UTF8.GetString(bytes.Written) : JsonConvert.SerializeObject(value, Settings);
     }
 
     /// <summary>
@@ -127,7 +127,7 @@ public static class OpenPipeJson
     public static byte[] SerializeToUtf8Bytes(object? value)
     {
         using var bytes = new JsonBytes();
-        return Utf8DtoWriter.TryWrite(bytes, value) ? bytes.Written.ToArray() : System.Text.Encoding.UTF8.GetBytes(JsonConvert.SerializeObject(value, Settings));
+        return WireJson.TryWrite(bytes, value) ? bytes.Written.ToArray() : System.Text.Encoding.UTF8.GetBytes(JsonConvert.SerializeObject(value, Settings));
     }
 
     /// <summary>Deserializes with <see cref="Settings"/>.</summary>
@@ -166,7 +166,7 @@ public static class OpenPipeJson
             utf8 = utf8[3..];
         }
 
-        if (FollowsWireContracts(serializer) && Utf8DtoReader.TryRead(utf8, out T? value))
+        if (FollowsWireContracts(serializer) && WireJson.TryRead(utf8, out T? value))
         {
             return value;
         }
@@ -188,7 +188,7 @@ public static class OpenPipeJson
     /// <param name="value">The value read.</param>
     /// <returns>Whether the value was read.</returns>
     public static bool TryRead<T>(ReadOnlySpan<byte> utf8, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out T value) =>
-        Utf8DtoReader.TryRead(utf8, out value);
+        WireJson.TryRead(utf8, out value);
 
     /// <summary>The Content-Type of every JSON body the kit writes.</summary>
     public const string ContentType = "application/json; charset=utf-8";
@@ -204,7 +204,7 @@ public static class OpenPipeJson
         ArgumentNullException.ThrowIfNull(destination);
         using (var fast = new JsonBytes())
         {
-            if (Utf8DtoWriter.TryWrite(fast, value))
+            if (WireJson.TryWrite(fast, value))
             {
                 ReadOnlySpan<byte> written = fast.Written;
                 written.CopyTo(destination.GetSpan(written.Length));

@@ -1,10 +1,15 @@
 // Adds: ChatMessageContent, the `content` of a request message: a plain string or an array of
 // content parts (text, image_url, input_audio, refusal). NSwag would keep only the first member
 // of the union; this type keeps both forms as they are on the wire, and a string converts to it.
+// Its whole wire format is here: the Newtonsoft converter, and the UTF-8 reader and writer the
+// generated serializers call, for the same two forms.
 
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Linq;
+using JsonTokenType = System.Text.Json.JsonTokenType;
+using Utf8JsonReader = System.Text.Json.Utf8JsonReader;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 
@@ -12,7 +17,7 @@ namespace OpenPipe;
 
 /// <summary>Message content: either <see cref="Text"/> or <see cref="Parts"/>, never both.</summary>
 [JsonConverter(typeof(ChatMessageContentConverter))]
-public sealed class ChatMessageContent
+public sealed class ChatMessageContent : IWireWritable
 {
     /// <summary>Content given as a plain string.</summary>
     /// <param name="text">The text.</param>
@@ -48,6 +53,61 @@ public sealed class ChatMessageContent
     /// <param name="parts">The parts; null gives null.</param>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(parts))]
     public static implicit operator ChatMessageContent?(ChatMessageContentPart[]? parts) => parts is null ? null : new ChatMessageContent(parts);
+
+    /// <summary>Reads either form from UTF-8: a string, or an array of parts (a null part is left to Newtonsoft).</summary>
+    internal static bool TryReadJson(ref Utf8JsonReader reader, [MaybeNullWhen(false)] out ChatMessageContent value)
+    {
+        value = null;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                value = new ChatMessageContent(reader.GetString()!);
+                return true;
+            case JsonTokenType.StartArray:
+                var parts = new List<ChatMessageContentPart>();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (!ChatMessageContentPart.TryReadJson(ref reader, out var part))
+                    {
+                        return false;
+                    }
+
+                    parts.Add(part);
+                }
+
+                value = new ChatMessageContent(parts);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    void IWireWritable.WriteJson(JsonBytes writer) => WriteJson(writer);
+
+    /// <summary>Writes the form it was given in: the string, or the array of parts.</summary>
+    internal void WriteJson(JsonBytes writer)
+    {
+        if (Text is not null)
+        {
+            writer.String(Text);
+            return;
+        }
+
+        writer.StartArray();
+        foreach (var part in Parts!)
+        {
+            if (part is null)
+            {
+                writer.Null();
+            }
+            else
+            {
+                part.WriteJson(writer);
+            }
+        }
+
+        writer.EndArray();
+    }
 
     /// <summary>The text of the content: the string, or the text and refusal parts joined.</summary>
     /// <returns>The text.</returns>

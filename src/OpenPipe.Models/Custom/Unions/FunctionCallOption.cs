@@ -8,7 +8,7 @@ namespace OpenPipe;
 
 /// <summary>Which function the model calls (deprecated in favour of <see cref="ToolChoiceOption"/>).</summary>
 [JsonConverter(typeof(ModeOrObjectConverter<FunctionCallOption, FunctionCallName>))]
-public sealed class FunctionCallOption : IModeOrObject<FunctionCallOption, FunctionCallName>
+public sealed class FunctionCallOption : IModeOrObject<FunctionCallOption, FunctionCallName>, IWireWritable
 {
     private FunctionCallOption(string? mode, FunctionCallName? value)
     {
@@ -55,4 +55,13 @@ public sealed class FunctionCallOption : IModeOrObject<FunctionCallOption, Funct
     /// <param name="mode">The mode; null gives null.</param>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(mode))]
     public static implicit operator FunctionCallOption?(string? mode) => mode is null ? null : FromMode(mode);
+
+    /// <summary>Reads either form from UTF-8 (see <see cref="ModeOrObject"/>).</summary>
+    internal static bool TryReadJson(ref System.Text.Json.Utf8JsonReader reader, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out FunctionCallOption value) =>
+        ModeOrObject.TryRead<FunctionCallOption, FunctionCallName>(ref reader, FunctionCallName.TryReadJson, out value);
+
+    void IWireWritable.WriteJson(JsonBytes writer) => WriteJson(writer);
+
+    /// <summary>Writes the form it was given in.</summary>
+    internal void WriteJson(JsonBytes writer) => ModeOrObject.Write<FunctionCallOption, FunctionCallName>(writer, this);
 }

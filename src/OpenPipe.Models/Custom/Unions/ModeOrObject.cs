@@ -1,8 +1,12 @@
 // Adds: the shared JSON shape of tool_choice and function_call: a mode string ("none", "auto",
-// ...) or an object naming a function. One converter serves both unions; an unknown mode string
-// is kept, not rejected.
+// ...) or an object naming a function. One converter serves both unions, and one UTF-8 reader and
+// writer (ModeOrObject, which the generated serializers reach through each union); an unknown mode
+// string is kept, not rejected.
 
 using System;
+using System.Diagnostics.CodeAnalysis;
+using JsonTokenType = System.Text.Json.JsonTokenType;
+using Utf8JsonReader = System.Text.Json.Utf8JsonReader;
 using Newtonsoft.Json;
 
 namespace OpenPipe;
@@ -78,6 +82,53 @@ public sealed class ModeOrObjectConverter<TSelf, TObject> : JsonConverter<TSelf>
         else
         {
             writer.WriteNull();
+        }
+    }
+}
+
+/// <summary>The UTF-8 side of <see cref="ModeOrObjectConverter{TSelf, TObject}"/>: the same two forms.</summary>
+internal static class ModeOrObject
+{
+    /// <summary>A mode string, or an object read by <paramref name="readObject"/>; anything else is left to Newtonsoft.</summary>
+    public static bool TryRead<TSelf, TObject>(ref Utf8JsonReader reader, WireRead<TObject> readObject, [MaybeNullWhen(false)] out TSelf value)
+        where TSelf : class, IModeOrObject<TSelf, TObject>
+        where TObject : class
+    {
+        value = null;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                value = TSelf.FromMode(reader.GetString()!);
+                return true;
+            case JsonTokenType.StartObject:
+                if (!readObject(ref reader, out TObject? member))
+                {
+                    return false;
+                }
+
+                value = TSelf.FromObject(member);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>The mode string, else the object, else null.</summary>
+    public static void Write<TSelf, TObject>(JsonBytes writer, TSelf value)
+        where TSelf : class, IModeOrObject<TSelf, TObject>
+        where TObject : class, IWireWritable
+    {
+        if (value.Mode is { } mode)
+        {
+            writer.String(mode);
+        }
+        else if (value.Object is { } member)
+        {
+            member.WriteJson(writer);
+        }
+        else
+        {
+            writer.Null();
         }
     }
 }

@@ -1,15 +1,19 @@
 // Adds: StopSequences, the request's `stop`: one string or an array of strings, kept in the form
-// it was given; a string or a string array converts to it.
+// it was given; a string or a string array converts to it. Its whole wire format is here: the
+// Newtonsoft converter, and the UTF-8 reader and writer the generated serializers call.
 
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
+using JsonTokenType = System.Text.Json.JsonTokenType;
+using Utf8JsonReader = System.Text.Json.Utf8JsonReader;
 using Newtonsoft.Json;
 
 namespace OpenPipe;
 
 /// <summary>Where generation stops: one sequence, or several.</summary>
 [JsonConverter(typeof(StopSequencesConverter))]
-public sealed class StopSequences
+public sealed class StopSequences : IWireWritable
 {
     private StopSequences(IReadOnlyList<string> values, bool isSingle)
     {
@@ -39,6 +43,54 @@ public sealed class StopSequences
     {
         ArgumentNullException.ThrowIfNull(sequences);
         return new StopSequences([.. sequences], isSingle: false);
+    }
+
+    /// <summary>Reads either form from UTF-8: a string, or an array of strings (anything else is left to Newtonsoft).</summary>
+    internal static bool TryReadJson(ref Utf8JsonReader reader, [MaybeNullWhen(false)] out StopSequences value)
+    {
+        value = null;
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.String:
+                value = Single(reader.GetString()!);
+                return true;
+            case JsonTokenType.StartArray:
+                var values = new List<string>();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    if (!WireJson.TryReadString(ref reader, out string? sequence))
+                    {
+                        return false;
+                    }
+
+                    values.Add(sequence);
+                }
+
+                value = Many(values);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    void IWireWritable.WriteJson(JsonBytes writer) => WriteJson(writer);
+
+    /// <summary>Writes the form it was given in.</summary>
+    internal void WriteJson(JsonBytes writer)
+    {
+        if (IsSingle)
+        {
+            writer.String(Values[0]);
+            return;
+        }
+
+        writer.StartArray();
+        foreach (string sequence in Values)
+        {
+            writer.String(sequence);
+        }
+
+        writer.EndArray();
     }
 
     /// <summary>One stop sequence.</summary>

@@ -8,7 +8,7 @@ namespace OpenPipe;
 
 /// <summary>Which tool the model calls: a mode (<see cref="None"/>, <see cref="Auto"/>, <see cref="Required"/>) or a named function.</summary>
 [JsonConverter(typeof(ModeOrObjectConverter<ToolChoiceOption, NamedToolChoice>))]
-public sealed class ToolChoiceOption : IModeOrObject<ToolChoiceOption, NamedToolChoice>
+public sealed class ToolChoiceOption : IModeOrObject<ToolChoiceOption, NamedToolChoice>, IWireWritable
 {
     private ToolChoiceOption(string? mode, NamedToolChoice? value)
     {
@@ -58,4 +58,13 @@ public sealed class ToolChoiceOption : IModeOrObject<ToolChoiceOption, NamedTool
     /// <param name="mode">The mode; null gives null.</param>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(mode))]
     public static implicit operator ToolChoiceOption?(string? mode) => mode is null ? null : FromMode(mode);
+
+    /// <summary>Reads either form from UTF-8 (see <see cref="ModeOrObject"/>).</summary>
+    internal static bool TryReadJson(ref System.Text.Json.Utf8JsonReader reader, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out ToolChoiceOption value) =>
+        ModeOrObject.TryRead<ToolChoiceOption, NamedToolChoice>(ref reader, NamedToolChoice.TryReadJson, out value);
+
+    void IWireWritable.WriteJson(JsonBytes writer) => WriteJson(writer);
+
+    /// <summary>Writes the form it was given in.</summary>
+    internal void WriteJson(JsonBytes writer) => ModeOrObject.Write<ToolChoiceOption, NamedToolChoice>(writer, this);
 }

@@ -1,7 +1,7 @@
 // Adds: the one place a request body becomes a wire DTO (a ChatCompletionRequest for both mappings,
 // or any other request the API defines): content type and charset (415), Content-Encoding decoded or
 // refused (415), size limit (413, counted after decoding), failures while reading named (RequestInput). A body the UTF-8 fast reader accepts
-// (Utf8DtoReader: well-formed, strict UTF-8, no repeated key, primitives of their own JSON type) is
+// (the generated readers: well-formed, strict UTF-8, no repeated key, primitives of their own JSON type) is
 // read in that one pass; any other is checked as strict UTF-8 and well-formed JSON (depth limit, no
 // duplicate keys, nothing after the object; what is wrong with one that is not, and where, is named
 // by JsonTextErrors only after the check failed), then read by Newtonsoft with the wire settings and
