@@ -286,7 +286,6 @@ public static class OpenPipeJson
         protected override JsonObjectContract CreateObjectContract(Type objectType)
         {
             var contract = base.CreateObjectContract(objectType);
-            RequiredMembers.Install(contract);
             if (contract.ExtensionDataGetter is { } getter && BackingField(objectType) is { } field)
             {
                 var read = CompileFieldReader(field);

@@ -61,7 +61,7 @@ internal static class ChatCompletionRequestReader
 }
 
 /// <summary>Reads and validates the JSON body of a request as a wire DTO.</summary>
-internal static class RequestBodyReader
+internal static partial class RequestBodyReader
 {
     /// <summary>
     /// Reads the body as a <typeparamref name="T"/>. With <paramref name="copy"/> a rejected body's bytes
@@ -217,15 +217,12 @@ internal static class RequestBodyReader
                 return;
             }
 
-            // Report each failure once, where it happened, and keep reading to find the others.
+            // Report each failure once, where it happened, and keep reading to find the others. The
+            // place is the issue's path, so Newtonsoft's " Path '...', line 1, position 9." is left out.
             if (ReferenceEquals(e.CurrentObject, e.ErrorContext.OriginalObject))
             {
-                // One object's missing required members come as one exception: one issue each.
-                var messages = e.ErrorContext.Error.Data["OpenPipe.RequiredMembers"] is string[] missing ? missing : [e.ErrorContext.Error.Message];
-                foreach (string message in messages)
-                {
-                    issues.Add(new ErrorIssue { Message = message, Path = OpenPipeErrors.PathOf(e.ErrorContext.Path ?? string.Empty, message) });
-                }
+                string message = NewtonsoftPlace().Replace(e.ErrorContext.Error.Message, string.Empty);
+                issues.Add(new ErrorIssue { Message = message, Path = OpenPipeErrors.PathOf(e.ErrorContext.Path ?? string.Empty, message) });
             }
 
             e.ErrorContext.Handled = true;
@@ -356,4 +353,7 @@ internal static class RequestBodyReader
     private static BodyResult<T> Fail<T>(int status, string message, IList<object>? path = null)
         where T : class =>
         new(null, status, OpenPipeErrors.Create(status, message, path is null ? null : [new ErrorIssue { Message = message, Path = path }]));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@" Path '.*', line \d+, position \d+\.$", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex NewtonsoftPlace();
 }
