@@ -44,9 +44,16 @@ var app = builder.Build();
 // the gateway here, with the message naming it, and nothing was started that has to be undone.
 _ = app.Services.GetRequiredService<IOptionsMonitor<OpenPipeServerOptions>>().CurrentValue;
 _ = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+
+// Error statuses without a body get the API's JSON error; /v1/... is rewritten to /api/v1/... before
+// routing (OpenAI's SDKs use /v1), so authentication and authorization run after the rewrite.
+app.UseGatewayErrorBodies();
+app.UseOpenAIPaths();
+app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapGatewayHealthChecks();
-// Under /api/v1 every route is the API's, so unknown paths there get the API's JSON 404.
-app.MapOpenPipeChatCompletions().MapGatewayApi().MapOpenPipeNotFound();
+app.MapOpenPipeChatCompletions(GatewayPaths.ApiPrefix).MapGatewayApi();
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory).</summary>
