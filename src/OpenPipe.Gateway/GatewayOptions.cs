@@ -16,11 +16,15 @@ public sealed class GatewayOptions
     /// Which backend serves which model: <see cref="ModelRoute.Model"/> is a model name or a prefix
     /// ending in <c>*</c> (<c>"openai:*"</c>); <see cref="ModelRoute.Backend"/> is <c>echo</c> or the
     /// name of an entry in <see cref="Upstreams"/>. An exact name wins, then the longest prefix;
-    /// models that match nothing go to <see cref="DefaultBackend"/>.
+    /// models that match nothing go to <see cref="DefaultBackend"/>, or get 404 <c>model_not_found</c> when it is empty.
     /// </summary>
     public IList<ModelRoute> Routes { get; } = [];
 
-    /// <summary>The backend for models <see cref="Routes"/> does not match. Default <c>echo</c>.</summary>
+    /// <summary>
+    /// The backend for models <see cref="Routes"/> does not match. Default <c>echo</c>, so a first run
+    /// answers offline; empty (<c>""</c>) serves only the routed models and answers any other with
+    /// 404 <c>model_not_found</c>, as OpenAI does.
+    /// </summary>
     public string DefaultBackend { get; set; } = EchoBackend;
 
     /// <summary>OpenAI-compatible endpoints, by name.</summary>

@@ -52,9 +52,9 @@ internal sealed class GatewayOptionsValidator(IEnumerable<Backends.IChatBackend>
             }
         }
 
-        if (!known.Contains(options.DefaultBackend))
+        if (!string.IsNullOrEmpty(options.DefaultBackend) && !known.Contains(options.DefaultBackend))
         {
-            failures.Add($"{GatewayOptions.SectionName}:DefaultBackend '{options.DefaultBackend}' is neither 'echo', an entry of {GatewayOptions.SectionName}:Upstreams, nor a registered chat client.");
+            failures.Add($"{GatewayOptions.SectionName}:DefaultBackend '{options.DefaultBackend}' is neither 'echo', an entry of {GatewayOptions.SectionName}:Upstreams, nor a registered chat client (or empty, to serve only the routed models).");
         }
 
         if (string.IsNullOrWhiteSpace(options.RequestLog.Path))

@@ -36,6 +36,9 @@ public sealed record StreamOutcome(IAsyncEnumerable<ChatCompletionChunk>? Chunks
 /// </summary>
 public sealed partial class GatewayChatService(BackendRouter router, ResponseCache cache, RequestLogQueue requestLog, TimeProvider time, ILogger<GatewayChatService> logger)
 {
+    /// <summary>The backend logged for a request no backend served.</summary>
+    private const string NoBackend = RejectionLogger.Backend;
+
     private ResponseCache Cache => cache;
 
     /// <summary>Answers a request with <c>stream</c> unset or false.</summary>
@@ -46,6 +49,11 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
     {
         ArgumentNullException.ThrowIfNull(call);
         var run = Start(call);
+        if (run.Backend is null)
+        {
+            return new CompletionOutcome(null, Unrouted(run), false);
+        }
+
         if (ResponseCache.Reads(call.Headers.Cache) && await cache.TryGetAsync(run.CacheKey, cancellationToken).ConfigureAwait(false) is { } cached)
         {
             Finish(run, 200, null, cached, cacheHit: true);
@@ -90,6 +98,11 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
     {
         ArgumentNullException.ThrowIfNull(call);
         var run = Start(call);
+        if (run.Backend is null)
+        {
+            return new StreamOutcome(null, Unrouted(run), false);
+        }
+
         bool hit = false;
         IAsyncEnumerable<ChatCompletionChunk> source;
         if (ResponseCache.Reads(call.Headers.Cache) && await cache.TryGetAsync(run.CacheKey, cancellationToken).ConfigureAwait(false) is { } cached)
@@ -152,7 +165,7 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
     private Run Start(GatewayCall call)
     {
         var backend = router.For(call.Request.Model);
-        Telemetry.GatewayTelemetry.RecordRoute(call.Request.Model, backend.Name);
+        Telemetry.GatewayTelemetry.RecordRoute(call.Request.Model, backend?.Name ?? NoBackend);
         var forward = new OpenPipeRequestOptions
         {
             LogRequest = call.Headers.LogRequest,
@@ -164,11 +177,20 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
         return new Run(call, backend, forward, cacheKey, time.GetUtcNow(), Stopwatch.GetTimestamp());
     }
 
+    /// <summary>Logs (when asked) and returns the 404 for a model that no route serves.</summary>
+    private GatewayError Unrouted(Run run)
+    {
+        var error = ModelNotFound.For(run.Call.Request.Model);
+        Finish(run, error.Status, error.Message, null, cacheHit: false);
+        return error;
+    }
+
     private void Finish(Run run, int status, string? error, ChatCompletion? completion, bool cacheHit)
     {
         var call = run.Call;
         double latency = Stopwatch.GetElapsedTime(run.Started).TotalMilliseconds;
-        LogRequest(logger, call.Request.Model, run.Backend.Name, status, latency, call.Stream, cacheHit ? "hit" : call.Headers.Cache is null ? "off" : "miss");
+        string backend = run.Backend?.Name ?? NoBackend;
+        LogRequest(logger, call.Request.Model, backend, status, latency, call.Stream, cacheHit ? "hit" : call.Headers.Cache is null ? "off" : "miss");
         if (!call.Store)
         {
             return;
@@ -179,7 +201,7 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
             ReceivedAt = run.ReceivedAt,
             KeyId = call.KeyId,
             Model = call.Request.Model,
-            Backend = run.Backend.Name,
+            Backend = backend,
             Stream = call.Stream,
             Status = status,
             Error = error,
@@ -202,7 +224,7 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
     [LoggerMessage(Level = LogLevel.Debug, Message = "chat.completions model={Model} backend={Backend} status={Status} latency_ms={LatencyMs:0.0} stream={Stream} cache={Cache}")]
     private static partial void LogRequest(ILogger logger, string model, string backend, int status, double latencyMs, bool stream, string cache);
 
-    private sealed record Run(GatewayCall Call, IChatBackend Backend, OpenPipeRequestOptions Forward, string CacheKey, DateTimeOffset ReceivedAt, long Started);
+    private sealed record Run(GatewayCall Call, IChatBackend? Backend, OpenPipeRequestOptions Forward, string CacheKey, DateTimeOffset ReceivedAt, long Started);
 
     /// <summary>Passes chunks on, merging them; when the stream ends (however it ends) logs it, and caches it when it completed.</summary>
     private sealed class ObservedStream(GatewayChatService service, Run run, bool cacheHit)
