@@ -104,18 +104,21 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
         }
 
         bool hit = false;
+        bool usageAsked = StreamUsage.Asked(call.Request);
         IAsyncEnumerable<ChatCompletionChunk> source;
         if (ResponseCache.Reads(call.Headers.Cache) && await cache.TryGetAsync(run.CacheKey, cancellationToken).ConfigureAwait(false) is { } cached)
         {
             hit = true;
-            source = ToAsync(CompletionStream.Chunks(cached, call.Request.StreamOptions?.IncludeUsage == true));
+            source = ToAsync(CompletionStream.Chunks(cached, includeUsage: true));
         }
         else
         {
-            source = run.Backend.StreamAsync(call.Request, run.Forward, cancellationToken);
+            // The log and the cache keep token counts, so the backend is asked for them even when the caller did not ask.
+            var request = !usageAsked && (call.Store || ResponseCache.Writes(call.Headers.Cache)) ? StreamUsage.Requested(call.Request) : call.Request;
+            source = run.Backend.StreamAsync(request, run.Forward, cancellationToken);
         }
 
-        var observed = new ObservedStream(this, run, hit);
+        var observed = new ObservedStream(this, run, hit, hideUsage: !usageAsked);
         var enumerator = observed.Observe(source, cancellationToken).GetAsyncEnumerator(cancellationToken);
         bool hasFirst;
         try
@@ -226,8 +229,11 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
 
     private sealed record Run(GatewayCall Call, IChatBackend? Backend, OpenPipeRequestOptions Forward, string CacheKey, DateTimeOffset ReceivedAt, long Started);
 
-    /// <summary>Passes chunks on, merging them; when the stream ends (however it ends) logs it, and caches it when it completed.</summary>
-    private sealed class ObservedStream(GatewayChatService service, Run run, bool cacheHit)
+    /// <summary>
+    /// Passes chunks on, merging them (usage included) and leaving usage out of what the caller did not
+    /// ask for; when the stream ends (however it ends) logs it, and caches it when it completed.
+    /// </summary>
+    private sealed class ObservedStream(GatewayChatService service, Run run, bool cacheHit, bool hideUsage)
     {
         public async IAsyncEnumerable<ChatCompletionChunk> Observe(IAsyncEnumerable<ChatCompletionChunk> chunks, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
@@ -265,8 +271,12 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
                         throw new OpenPipeApiException(mapped.Message, mapped.Status, mapped.Json, headers, e);
                     }
 
-                    merged.Append(enumerator.Current);
-                    yield return enumerator.Current;
+                    var chunk = enumerator.Current;
+                    merged.Append(chunk);
+                    if (!hideUsage || StreamUsage.HideFrom(chunk))
+                    {
+                        yield return chunk;
+                    }
                 }
             }
             finally
