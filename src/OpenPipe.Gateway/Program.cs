@@ -35,6 +35,7 @@ builder.Services.AddOpenPipeServer<GatewayChatHandler>();
 builder.Services.AddOpenPipeGateway();
 builder.Services.AddGatewayOptionsValidation();
 builder.Services.AddGatewayHealthChecks();
+builder.Services.AddGatewayLogging();
 builder.AddGatewayTelemetry();
 
 var app = builder.Build();
