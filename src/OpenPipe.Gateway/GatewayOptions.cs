@@ -43,7 +43,7 @@ public sealed class GatewayOptions
 /// <summary>Which database holds the request log and the response cache.</summary>
 public sealed class StorageOptions
 {
-    /// <summary>The embedded engine (a file under the content root). The default.</summary>
+    /// <summary>The embedded engine (a file in the gateway's data folder, or where <see cref="RequestLogOptions.Path"/> says). The default.</summary>
     public const string Sqlite = "sqlite";
 
     /// <summary>A PostgreSQL server, which several gateway instances can share.</summary>
@@ -109,8 +109,12 @@ public sealed class UpstreamOptions
 /// <summary>Settings of the request log.</summary>
 public sealed class RequestLogOptions
 {
-    /// <summary>The SQLite database file when <see cref="StorageOptions.ConnectionString"/> is empty; a relative path is relative to the content root (the gateway's own folder). Default <c>openpipe-gateway.db</c>.</summary>
-    public string Path { get; set; } = "openpipe-gateway.db";
+    /// <summary>
+    /// The SQLite database file when <see cref="StorageOptions.ConnectionString"/> is empty; a relative
+    /// path is relative to the content root (the gateway's own folder). Default (empty):
+    /// <c>openpipe-gateway.db</c> in the gateway's data folder (<see cref="Storage.GatewayDataFolder"/>).
+    /// </summary>
+    public string? Path { get; set; }
 
     /// <summary>How many entries may wait for the writer; beyond it new entries are dropped and counted. Default 1024.</summary>
     public int QueueCapacity { get; set; } = 1024;

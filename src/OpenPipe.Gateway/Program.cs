@@ -14,9 +14,6 @@ using OpenPipe.Gateway.Hosting;
 using OpenPipe.Gateway.Telemetry;
 using OpenPipe.Server;
 
-// The settings files are polled, not watched with their whole folder, where the request log writes.
-SettingsFileWatching.PollUnlessChosen();
-
 // The content root is the gateway's own folder (where OpenPipe.Gateway.dll and appsettings.json are),
 // wherever it is started from, unless --contentRoot or ASPNETCORE_CONTENTROOT says otherwise.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions

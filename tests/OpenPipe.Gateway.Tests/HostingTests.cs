@@ -13,7 +13,6 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
-using OpenPipe.Gateway.Hosting;
 using OpenPipe.Gateway.Storage;
 using Newtonsoft.Json.Linq;
 using NUnit.Framework;
@@ -41,48 +40,47 @@ public sealed class HostingTests
     }
 
     [Test]
-    public void Start_SettingsFiles_ArePolledNotWatchedWithTheWholeFolder()
+    public void Start_SettingsFiles_AreWatchedByTheFrameworksWatcherNotPolled()
     {
-        // Arrange: the request log writes in the content root, which a FileSystemWatcher would see.
+        // Arrange: the database is not in the content root, so nothing asks the file providers to poll.
         using var factory = new GatewayFactory(new Uri("http://127.0.0.1:9/v1"));
         using var http = factory.CreateClient();
 
         // Act
         var configuration = (IConfigurationRoot)factory.Services.GetRequiredService<IConfiguration>();
-        var settingsFiles = configuration.Providers.OfType<FileConfigurationProvider>()
-            .Where(p => p.Source.ReloadOnChange)
-            .ToList();
+        var settingsFiles = configuration.Providers.OfType<FileConfigurationProvider>().Where(p => p.Source.ReloadOnChange).ToList();
 
-        // Assert: unless the environment chose a watcher (then it is respected), the gateway asked for polling.
-        string? chosen = Environment.GetEnvironmentVariable(SettingsFileWatching.PollingVariable);
+        // Assert: unless the environment itself chose polling, nothing polls.
+        string? chosen = System.Environment.GetEnvironmentVariable("DOTNET_USE_POLLING_FILE_WATCHER");
         bool polls = chosen is not null && (chosen == "1" || chosen.Equals("true", StringComparison.OrdinalIgnoreCase));
-        Assert.That(chosen, Is.Not.Null, "the gateway sets the variable when the environment does not");
         Assert.That(settingsFiles, Is.Not.Empty);
-        // (Once a provider has made its watcher, UsePollingFileWatcher reads false; UseActivePolling says whether it polls.)
         Assert.That(settingsFiles.Select(p => (p.Source.FileProvider as PhysicalFileProvider)?.UseActivePolling), Has.All.EqualTo(polls));
     }
 
-    [TestCase(null, true, "true")]
-    [TestCase("false", false, "false")]
-    [TestCase("1", false, "1")]
-    public void PollUnlessChosen_Environment_AsksForPollingOnlyWhenNothingWasChosen(string? before, bool expectedAsked, string expectedAfter)
+    [Test]
+    public void DatabasePath_NotConfigured_IsInTheUsersDataFolderOutsideTheGatewaysFolder()
     {
         // Arrange
-        string? saved = Environment.GetEnvironmentVariable(SettingsFileWatching.PollingVariable);
-        Environment.SetEnvironmentVariable(SettingsFileWatching.PollingVariable, before);
-        try
-        {
-            // Act
-            bool asked = SettingsFileWatching.PollUnlessChosen();
+        string contentRoot = AppContext.BaseDirectory;
+        string localData = System.Environment.GetFolderPath(System.Environment.SpecialFolder.LocalApplicationData, System.Environment.SpecialFolderOption.DoNotVerify);
 
-            // Assert
-            Assert.That(asked, Is.EqualTo(expectedAsked));
-            Assert.That(Environment.GetEnvironmentVariable(SettingsFileWatching.PollingVariable), Is.EqualTo(expectedAfter));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(SettingsFileWatching.PollingVariable, saved);
-        }
+        // Act
+        string path = GatewayDataFolder.DatabasePath(null, contentRoot);
+
+        // Assert
+        Assert.That(path, Is.EqualTo(Path.Combine(localData, "openpipe-gateway", "openpipe-gateway.db")));
+        Assert.That(path, Does.Not.StartWith(contentRoot));
+    }
+
+    [TestCase("data/gateway.db")]
+    [TestCase("gateway.db")]
+    public void DatabasePath_Relative_IsUnderTheContentRoot(string configured)
+    {
+        // Act
+        string path = GatewayDataFolder.DatabasePath(configured, "/srv/gateway");
+
+        // Assert
+        Assert.That(path, Is.EqualTo(Path.GetFullPath(Path.Combine("/srv/gateway", configured))));
     }
 
     [Test]

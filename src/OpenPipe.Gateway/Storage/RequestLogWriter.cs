@@ -29,16 +29,18 @@ public sealed partial class RequestLogWriter(IGatewayStore store, RequestLogQueu
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        string where = store is PostgresGatewayStore pg ? pg.Description : store is SqliteGatewayStore sqlite ? $"SQLite file {sqlite.DatabasePath}" : store.Provider;
         try
         {
             await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            string where = store is PostgresGatewayStore pg ? pg.Description : store is SqliteGatewayStore sqlite ? $"SQLite file {sqlite.DatabasePath}" : store.Provider;
             throw new InvalidOperationException(
                 $"The gateway's storage ({where}) could not be opened at start: {e.Message} Check Gateway:Storage:Provider and Gateway:Storage:ConnectionString.", e);
         }
+
+        LogStorage(logger, where);
 
         loop = Task.Run(WriteAllAsync, CancellationToken.None);
     }
@@ -153,6 +155,9 @@ public sealed partial class RequestLogWriter(IGatewayStore store, RequestLogQueu
         InvalidOperationException { InnerException: { } inner } => IsTransient(inner),
         _ => false,
     };
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Request log and response cache: {Where}.")]
+    private static partial void LogStorage(ILogger logger, string where);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request log: writing {Count} entries failed (attempt {Attempt}); retrying in {DelaySeconds:0.#} s, {Waiting} more waiting in the queue. {Reason}")]
     private static partial void LogRetrying(ILogger logger, int count, int attempt, double delaySeconds, int waiting, string reason);
