@@ -12,7 +12,9 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.FileProviders;
+using OpenPipe.Gateway.Health;
 using OpenPipe.Gateway.Storage;
 using Newtonsoft.Json.Linq;
 using NUnit.Framework;
@@ -97,6 +99,8 @@ public sealed class HostingTests
         // Assert
         var report = JObject.Parse(await response.Content.ReadAsStringAsync());
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), report.ToString());
+        Assert.That((string?)report.SelectToken("checks.startup.status"), Is.EqualTo("Healthy"));
+        Assert.That((string?)report.SelectToken("checks.backends.status"), Is.EqualTo("Healthy"));
         Assert.That((string?)report.SelectToken("checks.storage.status"), Is.EqualTo("Healthy"));
         Assert.That((string?)report.SelectToken("checks.upstreams.status"), Is.EqualTo("Healthy"));
         Assert.That(upstream.Requests, Is.GreaterThanOrEqualTo(1));
@@ -104,7 +108,7 @@ public sealed class HostingTests
     }
 
     [Test]
-    public async Task Readyz_UpstreamUnreachable_Is503NamingTheUpstream()
+    public async Task Readyz_UpstreamUnreachable_IsDegraded200NamingTheUpstream()
     {
         // Arrange: nothing listens on the upstream's port.
         int closed = Client.Tests.Support.FreePort.Next();
@@ -115,15 +119,17 @@ public sealed class HostingTests
         // Act
         using var response = await http.GetAsync("/readyz");
 
-        // Assert
+        // Assert: other models (echo here) are still served, so this instance stays in service.
         var report = JObject.Parse(await response.Content.ReadAsStringAsync());
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((string?)report["status"], Is.EqualTo("Degraded"));
+        Assert.That((string?)report.SelectToken("checks.upstreams.status"), Is.EqualTo("Degraded"));
         Assert.That((string?)report.SelectToken("checks.upstreams.description"), Does.Contain("wm"));
         Assert.That((string?)report.SelectToken("checks.storage.status"), Is.EqualTo("Healthy"));
     }
 
     [Test]
-    public async Task Readyz_StorageDoesNotAnswer_Is503()
+    public async Task Readyz_StorageDoesNotAnswer_IsDegraded200WithTheDetailWhileRequestsAreServed()
     {
         // Arrange: the storage opens at start but every read fails afterwards.
         using var factory = new GatewayFactory(new Uri("http://127.0.0.1:9/v1"));
@@ -136,12 +142,88 @@ public sealed class HostingTests
 
         // Act
         using var response = await http.GetAsync("/readyz");
+        using var chat = new HttpRequestMessage(HttpMethod.Post, "/api/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"echo","messages":[{"role":"user","content":"still served"}]}""", Encoding.UTF8, "application/json"),
+        };
+        chat.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", GatewayFactory.Key);
+        chat.Headers.Add("op-cache", "readWrite");
+        using var served = await http.SendAsync(chat);
+
+        // Assert
+        var report = JObject.Parse(await response.Content.ReadAsStringAsync());
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((string?)report["status"], Is.EqualTo("Degraded"));
+        Assert.That((string?)report.SelectToken("checks.storage.status"), Is.EqualTo("Degraded"));
+        Assert.That((string?)report.SelectToken("checks.storage.description"), Does.Contain("does not answer").And.Contain("wait in the queue"));
+        Assert.That((int?)report.SelectToken("checks.storage.data.queued_entries"), Is.Not.Null);
+        Assert.That((int?)report.SelectToken("checks.storage.data.dropped_entries"), Is.Not.Null);
+        Assert.That(report.ToString(), Does.Not.Contain("disk gone"), "the exception stays in the log");
+        Assert.That(served.StatusCode, Is.EqualTo(HttpStatusCode.OK), "requests are served meanwhile");
+    }
+
+    [Test]
+    public async Task Readyz_NoBackendConfigured_Is503NamingTheSettings()
+    {
+        // Arrange: no route and no default backend.
+        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+            .UseSetting("OpenPipe:Server:ApiKeys:0", GatewayFactory.Key)
+            .UseSetting("Gateway:DefaultBackend", "")
+            .UseSetting("Gateway:RequestLog:Path", Path.Combine(Path.GetTempPath(), $"openpipe-gateway-{Guid.NewGuid():N}.db")));
+        using var http = factory.CreateClient();
+
+        // Act
+        using var response = await http.GetAsync("/readyz");
 
         // Assert
         var report = JObject.Parse(await response.Content.ReadAsStringAsync());
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
-        Assert.That((string?)report.SelectToken("checks.storage.status"), Is.EqualTo("Unhealthy"));
-        Assert.That(report.ToString(), Does.Not.Contain("disk gone"), "the exception stays in the log");
+        Assert.That((string?)report.SelectToken("checks.backends.status"), Is.EqualTo("Unhealthy"));
+        Assert.That((string?)report.SelectToken("checks.backends.description"), Does.Contain("Gateway:Routes").And.Contain("Gateway:DefaultBackend"));
+        Assert.That((string?)report.SelectToken("checks.storage.status"), Is.EqualTo("Healthy"));
+    }
+
+    [Test]
+    public async Task StartupCheck_BeforeStartedAndWhenStopping_IsUnhealthy()
+    {
+        // Arrange
+        using var lifetime = new FakeLifetime();
+        var check = new StartupCheck(lifetime);
+
+        // Act
+        var starting = await check.CheckHealthAsync(new HealthCheckContext());
+        await lifetime.Started.CancelAsync();
+        var started = await check.CheckHealthAsync(new HealthCheckContext());
+        await lifetime.Stopping.CancelAsync();
+        var stopping = await check.CheckHealthAsync(new HealthCheckContext());
+
+        // Assert
+        Assert.That(starting.Status, Is.EqualTo(HealthStatus.Unhealthy));
+        Assert.That(starting.Description, Does.Contain("starting"));
+        Assert.That(started.Status, Is.EqualTo(HealthStatus.Healthy));
+        Assert.That(stopping.Status, Is.EqualTo(HealthStatus.Unhealthy));
+        Assert.That(stopping.Description, Does.Contain("stopping"));
+    }
+
+    private sealed class FakeLifetime : Microsoft.Extensions.Hosting.IHostApplicationLifetime, IDisposable
+    {
+        public CancellationTokenSource Started { get; } = new();
+
+        public CancellationTokenSource Stopping { get; } = new();
+
+        public CancellationToken ApplicationStarted => Started.Token;
+
+        public CancellationToken ApplicationStopping => Stopping.Token;
+
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void StopApplication() => Stopping.Cancel();
+
+        public void Dispose()
+        {
+            Started.Dispose();
+            Stopping.Dispose();
+        }
     }
 
     [TestCase("api/v1", Description = "relative")]

@@ -20,15 +20,22 @@ public sealed class PostgresStorageTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        postgres = await PostgresServer.StartAsync();
+        postgres = await PostgresRequirement.StartServerAsync();
         upstream = await FakeUpstream.StartAsync();
     }
 
     [OneTimeTearDown]
     public async Task StopAsync()
     {
-        await upstream.DisposeAsync();
-        await postgres.DisposeAsync();
+        if (upstream is not null)
+        {
+            await upstream.DisposeAsync();
+        }
+
+        if (postgres is not null)
+        {
+            await postgres.DisposeAsync();
+        }
     }
 
     private GatewayFactory Gateway(string connectionString) => new(upstream.BaseUrl, new Dictionary<string, string?>
