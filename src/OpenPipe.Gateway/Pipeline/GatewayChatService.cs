@@ -222,8 +222,8 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
         });
     }
 
-    // Debug: the request log already keeps every request; at Information the console (one queue, one
-    // writer) throttled the gateway by 15-29% (tests/OpenPipe.Benchmarks/README.md, "gateway log line").
+    // Debug: the request log already keeps every request, and the console logger writes every line
+    // through one queue and one writer, which a line per request at Information would make the bottleneck.
     [LoggerMessage(Level = LogLevel.Debug, Message = "chat.completions model={Model} backend={Backend} status={Status} latency_ms={LatencyMs:0.0} stream={Stream} cache={Cache}")]
     private static partial void LogRequest(ILogger logger, string model, string backend, int status, double latencyMs, bool stream, string cache);
 

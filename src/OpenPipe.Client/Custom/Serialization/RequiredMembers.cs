@@ -1,13 +1,13 @@
 // Adds: the spec's required members checked while reading, without Newtonsoft's own tracking.
 // Newtonsoft builds a dictionary of every property of an object for each object it reads whose
 // type has a required property: for a completion with log probabilities that is one dictionary per
-// token and per alternative, a third of what reading it allocates. Here each such type's required
+// token and per alternative. Here each such type's required
 // members get a bit: a property found in the JSON sets its bit (JsonProperty.ShouldDeserialize is
 // called for every property present, before its value is read), and when the object ends a missing
 // one is the same JsonSerializationException Newtonsoft throws ("Required property 'x' not found in
-// JSON."), raised inside the reader, so the server reports it with its JSON path as before.
-// Writing is unchanged: with the wire settings' NullValueHandling.Ignore, Newtonsoft never consulted
-// Required when writing these properties.
+// JSON."), raised inside the reader, so the server reports it with its JSON path.
+// Writing does not need it: with the wire settings' NullValueHandling.Ignore, Newtonsoft does not
+// consult Required when writing these properties.
 
 using System;
 using System.Collections.Generic;
@@ -79,7 +79,7 @@ internal static class RequiredMembers
                 return previous is null || previous(target);
             };
 
-            // Newtonsoft no longer tracks presence for this contract (HasRequiredOrDefaultValueProperties becomes false).
+            // With no required property left, Newtonsoft does not track presence for this contract (HasRequiredOrDefaultValueProperties becomes false).
             property.Required = Required.Default;
         }
 

@@ -6,8 +6,8 @@
 // value whose JSON type is not the member's (a string for a number, a float for an integer), a
 // number outside long or double, a null array item, a converter it does not know, a missing
 // required member, JSON nested more than 64 deep, or anything malformed, it gives up. The caller then
-// reads the same bytes with Newtonsoft, which accepts or rejects them exactly as before, with its
-// own messages and paths. Giving up costs one exception; inputs of that kind are rare.
+// reads the same bytes with Newtonsoft, which accepts or rejects them exactly as without the fast
+// path, with its own messages and paths. Giving up costs one exception; inputs of that kind are rare.
 
 using System;
 using System.Collections.Concurrent;
