@@ -1,5 +1,5 @@
-// The OpenPipe gateway: an OpenPipe-compatible POST /api/v1/chat/completions, an
-// IChatCompletionHandler mapped with MapOpenPipeChatCompletions. `dotnet run --project src/OpenPipe.Gateway` serves http://127.0.0.1:5080.
+// The OpenPipe gateway: an OpenPipe-compatible POST /api/v1/chat/completions (also under /v1, as OpenAI's
+// SDKs call it), an IChatCompletionHandler mapped with MapOpenPipeChatCompletions. `dotnet run --project src/OpenPipe.Gateway` serves http://127.0.0.1:5080.
 
 using System;
 using System.Linq;
