@@ -7,7 +7,7 @@
 //       - enum: [null]          # no type, no nullable
 // The null member is plain JSON Schema that accepts exactly null, so validators, Redocly and
 // Prism (which converts OpenAPI 3.0 to JSON Schema with openapi-schema-to-json-schema) all read it
-// as meant. Spellings the spec no longer uses, and why:
+// as meant. Spellings that do not work, and why:
 //   - {type: string, nullable: true, enum: [null]} as the null member: that conversion turns
 //     type + nullable into [type, "null"] and appends null to the enum, giving [null, null]; Ajv
 //     rejects duplicate enum items and compiles none of the request schema, so Prism validates
@@ -17,7 +17,7 @@
 // NSwag would see an anonymous type in the anyOf and emit classes named Audio2, Stop, Content...
 // This pass rewrites the spelling, in memory only, to the form NSwag maps to the referenced type
 // (`nullable: true` + `allOf: [$ref]`), so the generated code keeps its names and nullability.
-// Any other schema is left alone (an old spelling then generates new types, which the public API
+// Any other schema is left alone (another spelling then generates new types, which the public API
 // check and SpecToolCompatibilityTests report).
 
 using System.Collections.Generic;

@@ -16,11 +16,15 @@ public sealed class GatewayOptions
     /// Which backend serves which model: <see cref="ModelRoute.Model"/> is a model name or a prefix
     /// ending in <c>*</c> (<c>"openai:*"</c>); <see cref="ModelRoute.Backend"/> is <c>echo</c> or the
     /// name of an entry in <see cref="Upstreams"/>. An exact name wins, then the longest prefix;
-    /// models that match nothing go to <see cref="DefaultBackend"/>.
+    /// models that match nothing go to <see cref="DefaultBackend"/>, or get 404 <c>model_not_found</c> when it is empty.
     /// </summary>
     public IList<ModelRoute> Routes { get; } = [];
 
-    /// <summary>The backend for models <see cref="Routes"/> does not match. Default <c>echo</c>.</summary>
+    /// <summary>
+    /// The backend for models <see cref="Routes"/> does not match. Default <c>echo</c>, so a first run
+    /// answers offline; empty (<c>""</c>) serves only the routed models and answers any other with
+    /// 404 <c>model_not_found</c>, as OpenAI does.
+    /// </summary>
     public string DefaultBackend { get; set; } = EchoBackend;
 
     /// <summary>OpenAI-compatible endpoints, by name.</summary>
@@ -39,7 +43,7 @@ public sealed class GatewayOptions
 /// <summary>Which database holds the request log and the response cache.</summary>
 public sealed class StorageOptions
 {
-    /// <summary>The embedded engine (a file under the content root). The default.</summary>
+    /// <summary>The embedded engine (a file in the gateway's data folder, or where <see cref="RequestLogOptions.Path"/> says). The default.</summary>
     public const string Sqlite = "sqlite";
 
     /// <summary>A PostgreSQL server, which several gateway instances can share.</summary>
@@ -105,8 +109,12 @@ public sealed class UpstreamOptions
 /// <summary>Settings of the request log.</summary>
 public sealed class RequestLogOptions
 {
-    /// <summary>The SQLite database file when <see cref="StorageOptions.ConnectionString"/> is empty; a relative path is relative to the content root (the gateway's own folder). Default <c>openpipe-gateway.db</c>.</summary>
-    public string Path { get; set; } = "openpipe-gateway.db";
+    /// <summary>
+    /// The SQLite database file when <see cref="StorageOptions.ConnectionString"/> is empty; a relative
+    /// path is relative to the content root (the gateway's own folder). Default (empty):
+    /// <c>openpipe-gateway.db</c> in the gateway's data folder (<see cref="Storage.GatewayDataFolder"/>).
+    /// </summary>
+    public string? Path { get; set; }
 
     /// <summary>How many entries may wait for the writer; beyond it new entries are dropped and counted. Default 1024.</summary>
     public int QueueCapacity { get; set; } = 1024;

@@ -1,4 +1,5 @@
 using System;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ public static class GatewayServiceCollectionExtensions
 {
     /// <summary>
     /// Options (<c>Gateway</c> section), backends, the storage chosen by <c>Gateway:Storage:Provider</c>
-    /// (SQLite by default, or PostgreSQL), the request log queue and its batched writer, the response
+    /// (SQLite by default, in <see cref="GatewayDataFolder"/> unless configured, or PostgreSQL), the request log queue and its batched writer, the response
     /// cache, <see cref="GatewayChatService"/> and the <see cref="RejectionLogger"/> that logs requests
     /// the server kit rejects before the handler.
     /// </summary>
@@ -37,11 +38,14 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IGatewayStore>(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            string contentRoot = sp.GetRequiredService<IHostEnvironment>().ContentRootPath;
             return storage.Storage.Provider == StorageOptions.Postgres
                 ? new PostgresGatewayStore(storage.Storage.ConnectionString!)
                 : new SqliteGatewayStore(
-                    string.IsNullOrWhiteSpace(storage.Storage.ConnectionString) ? "Data Source=" + storage.RequestLog.Path : storage.Storage.ConnectionString,
-                    sp.GetRequiredService<IHostEnvironment>().ContentRootPath);
+                    string.IsNullOrWhiteSpace(storage.Storage.ConnectionString)
+                        ? new SqliteConnectionStringBuilder { DataSource = GatewayDataFolder.DatabasePath(storage.RequestLog.Path, contentRoot) }.ToString()
+                        : storage.Storage.ConnectionString,
+                    contentRoot);
         });
         services.AddSingleton<RequestLogQueue>();
         services.AddSingleton<RequestLogWriter>();

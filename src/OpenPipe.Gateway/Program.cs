@@ -1,5 +1,5 @@
-// The OpenPipe gateway: an OpenPipe-compatible POST /api/v1/chat/completions, an
-// IChatCompletionHandler mapped with MapOpenPipeChatCompletions. `dotnet run --project src/OpenPipe.Gateway` serves http://127.0.0.1:5080.
+// The OpenPipe gateway: an OpenPipe-compatible POST /api/v1/chat/completions (also under /v1, as OpenAI's
+// SDKs call it), an IChatCompletionHandler mapped with MapOpenPipeChatCompletions. `dotnet run --project src/OpenPipe.Gateway` serves http://127.0.0.1:5080.
 
 using System;
 using System.Linq;
@@ -13,9 +13,6 @@ using OpenPipe.Gateway.Health;
 using OpenPipe.Gateway.Hosting;
 using OpenPipe.Gateway.Telemetry;
 using OpenPipe.Server;
-
-// The settings files are polled, not watched with their whole folder, where the request log writes.
-SettingsFileWatching.PollUnlessChosen();
 
 // The content root is the gateway's own folder (where OpenPipe.Gateway.dll and appsettings.json are),
 // wherever it is started from, unless --contentRoot or ASPNETCORE_CONTENTROOT says otherwise.
@@ -35,6 +32,7 @@ builder.Services.AddOpenPipeServer<GatewayChatHandler>();
 builder.Services.AddOpenPipeGateway();
 builder.Services.AddGatewayOptionsValidation();
 builder.Services.AddGatewayHealthChecks();
+builder.Services.AddGatewayLogging();
 builder.AddGatewayTelemetry();
 
 var app = builder.Build();
@@ -44,9 +42,16 @@ var app = builder.Build();
 // the gateway here, with the message naming it, and nothing was started that has to be undone.
 _ = app.Services.GetRequiredService<IOptionsMonitor<OpenPipeServerOptions>>().CurrentValue;
 _ = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+
+// Error statuses without a body get the API's JSON error; /v1/... is rewritten to /api/v1/... before
+// routing (OpenAI's SDKs use /v1), so authentication and authorization run after the rewrite.
+app.UseGatewayErrorBodies();
+app.UseOpenAIPaths();
+app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
 app.MapGatewayHealthChecks();
-// Under /api/v1 every route is the API's, so unknown paths there get the API's JSON 404.
-app.MapOpenPipeChatCompletions().MapGatewayApi().MapOpenPipeNotFound();
+app.MapOpenPipeChatCompletions(GatewayPaths.ApiPrefix).MapGatewayApi();
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory).</summary>

@@ -43,10 +43,28 @@ public sealed class BackendRouterTests
         using var router = new BackendRouter(Options.Create(options), new EchoBackend(TimeProvider.System), new NoHandlers(), registered);
 
         // Act
-        string chosen = router.For(model).Name;
+        string? chosen = router.For(model)?.Name;
 
         // Assert
         Assert.That(chosen, Is.EqualTo(expected));
+    }
+
+    [TestCase("gpt-4o", "exact")]
+    [TestCase("gpt-4o-mini", null)]
+    [TestCase("echo", null)]
+    public void For_EmptyDefaultBackend_IsNullForAModelNoRouteMatches(string model, string? expected)
+    {
+        // Arrange
+        var options = new GatewayOptions { DefaultBackend = "" };
+        options.Routes.Add(new ModelRoute { Model = "gpt-4o", Backend = "exact" });
+        using var router = new BackendRouter(Options.Create(options), new EchoBackend(TimeProvider.System), new NoHandlers(), [new NamedBackend("exact")]);
+
+        // Act
+        var chosen = router.For(model);
+
+        // Assert
+        Assert.That(chosen?.Name, Is.EqualTo(expected));
+        Assert.That(router.RoutedModels(), Is.EqualTo(new[] { ("gpt-4o", "exact") }), "only what is served is listed");
     }
 
     /// <summary>A backend known by its name only; the router never calls it.</summary>

@@ -12,8 +12,9 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.FileProviders;
-using OpenPipe.Gateway.Hosting;
+using OpenPipe.Gateway.Health;
 using OpenPipe.Gateway.Storage;
 using Newtonsoft.Json.Linq;
 using NUnit.Framework;
@@ -41,48 +42,47 @@ public sealed class HostingTests
     }
 
     [Test]
-    public void Start_SettingsFiles_ArePolledNotWatchedWithTheWholeFolder()
+    public void Start_SettingsFiles_AreWatchedByTheFrameworksWatcherNotPolled()
     {
-        // Arrange: the request log writes in the content root, which a FileSystemWatcher would see.
+        // Arrange: the database is not in the content root, so nothing asks the file providers to poll.
         using var factory = new GatewayFactory(new Uri("http://127.0.0.1:9/v1"));
         using var http = factory.CreateClient();
 
         // Act
         var configuration = (IConfigurationRoot)factory.Services.GetRequiredService<IConfiguration>();
-        var settingsFiles = configuration.Providers.OfType<FileConfigurationProvider>()
-            .Where(p => p.Source.ReloadOnChange)
-            .ToList();
+        var settingsFiles = configuration.Providers.OfType<FileConfigurationProvider>().Where(p => p.Source.ReloadOnChange).ToList();
 
-        // Assert: unless the environment chose a watcher (then it is respected), the gateway asked for polling.
-        string? chosen = Environment.GetEnvironmentVariable(SettingsFileWatching.PollingVariable);
+        // Assert: unless the environment itself chose polling, nothing polls.
+        string? chosen = System.Environment.GetEnvironmentVariable("DOTNET_USE_POLLING_FILE_WATCHER");
         bool polls = chosen is not null && (chosen == "1" || chosen.Equals("true", StringComparison.OrdinalIgnoreCase));
-        Assert.That(chosen, Is.Not.Null, "the gateway sets the variable when the environment does not");
         Assert.That(settingsFiles, Is.Not.Empty);
-        // (Once a provider has made its watcher, UsePollingFileWatcher reads false; UseActivePolling says whether it polls.)
         Assert.That(settingsFiles.Select(p => (p.Source.FileProvider as PhysicalFileProvider)?.UseActivePolling), Has.All.EqualTo(polls));
     }
 
-    [TestCase(null, true, "true")]
-    [TestCase("false", false, "false")]
-    [TestCase("1", false, "1")]
-    public void PollUnlessChosen_Environment_AsksForPollingOnlyWhenNothingWasChosen(string? before, bool expectedAsked, string expectedAfter)
+    [Test]
+    public void DatabasePath_NotConfigured_IsInTheUsersDataFolderOutsideTheGatewaysFolder()
     {
         // Arrange
-        string? saved = Environment.GetEnvironmentVariable(SettingsFileWatching.PollingVariable);
-        Environment.SetEnvironmentVariable(SettingsFileWatching.PollingVariable, before);
-        try
-        {
-            // Act
-            bool asked = SettingsFileWatching.PollUnlessChosen();
+        string contentRoot = AppContext.BaseDirectory;
+        string localData = System.Environment.GetFolderPath(System.Environment.SpecialFolder.LocalApplicationData, System.Environment.SpecialFolderOption.DoNotVerify);
 
-            // Assert
-            Assert.That(asked, Is.EqualTo(expectedAsked));
-            Assert.That(Environment.GetEnvironmentVariable(SettingsFileWatching.PollingVariable), Is.EqualTo(expectedAfter));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(SettingsFileWatching.PollingVariable, saved);
-        }
+        // Act
+        string path = GatewayDataFolder.DatabasePath(null, contentRoot);
+
+        // Assert
+        Assert.That(path, Is.EqualTo(Path.Combine(localData, "openpipe-gateway", "openpipe-gateway.db")));
+        Assert.That(path, Does.Not.StartWith(contentRoot));
+    }
+
+    [TestCase("data/gateway.db")]
+    [TestCase("gateway.db")]
+    public void DatabasePath_Relative_IsUnderTheContentRoot(string configured)
+    {
+        // Act
+        string path = GatewayDataFolder.DatabasePath(configured, "/srv/gateway");
+
+        // Assert
+        Assert.That(path, Is.EqualTo(Path.GetFullPath(Path.Combine("/srv/gateway", configured))));
     }
 
     [Test]
@@ -99,6 +99,8 @@ public sealed class HostingTests
         // Assert
         var report = JObject.Parse(await response.Content.ReadAsStringAsync());
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), report.ToString());
+        Assert.That((string?)report.SelectToken("checks.startup.status"), Is.EqualTo("Healthy"));
+        Assert.That((string?)report.SelectToken("checks.backends.status"), Is.EqualTo("Healthy"));
         Assert.That((string?)report.SelectToken("checks.storage.status"), Is.EqualTo("Healthy"));
         Assert.That((string?)report.SelectToken("checks.upstreams.status"), Is.EqualTo("Healthy"));
         Assert.That(upstream.Requests, Is.GreaterThanOrEqualTo(1));
@@ -106,7 +108,7 @@ public sealed class HostingTests
     }
 
     [Test]
-    public async Task Readyz_UpstreamUnreachable_Is503NamingTheUpstream()
+    public async Task Readyz_UpstreamUnreachable_IsDegraded200NamingTheUpstream()
     {
         // Arrange: nothing listens on the upstream's port.
         int closed = Client.Tests.Support.FreePort.Next();
@@ -117,15 +119,17 @@ public sealed class HostingTests
         // Act
         using var response = await http.GetAsync("/readyz");
 
-        // Assert
+        // Assert: other models (echo here) are still served, so this instance stays in service.
         var report = JObject.Parse(await response.Content.ReadAsStringAsync());
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((string?)report["status"], Is.EqualTo("Degraded"));
+        Assert.That((string?)report.SelectToken("checks.upstreams.status"), Is.EqualTo("Degraded"));
         Assert.That((string?)report.SelectToken("checks.upstreams.description"), Does.Contain("wm"));
         Assert.That((string?)report.SelectToken("checks.storage.status"), Is.EqualTo("Healthy"));
     }
 
     [Test]
-    public async Task Readyz_StorageDoesNotAnswer_Is503()
+    public async Task Readyz_StorageDoesNotAnswer_IsDegraded200WithTheDetailWhileRequestsAreServed()
     {
         // Arrange: the storage opens at start but every read fails afterwards.
         using var factory = new GatewayFactory(new Uri("http://127.0.0.1:9/v1"));
@@ -138,12 +142,88 @@ public sealed class HostingTests
 
         // Act
         using var response = await http.GetAsync("/readyz");
+        using var chat = new HttpRequestMessage(HttpMethod.Post, "/api/v1/chat/completions")
+        {
+            Content = new StringContent("""{"model":"echo","messages":[{"role":"user","content":"still served"}]}""", Encoding.UTF8, "application/json"),
+        };
+        chat.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", GatewayFactory.Key);
+        chat.Headers.Add("op-cache", "readWrite");
+        using var served = await http.SendAsync(chat);
+
+        // Assert
+        var report = JObject.Parse(await response.Content.ReadAsStringAsync());
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((string?)report["status"], Is.EqualTo("Degraded"));
+        Assert.That((string?)report.SelectToken("checks.storage.status"), Is.EqualTo("Degraded"));
+        Assert.That((string?)report.SelectToken("checks.storage.description"), Does.Contain("does not answer").And.Contain("wait in the queue"));
+        Assert.That((int?)report.SelectToken("checks.storage.data.queued_entries"), Is.Not.Null);
+        Assert.That((int?)report.SelectToken("checks.storage.data.dropped_entries"), Is.Not.Null);
+        Assert.That(report.ToString(), Does.Not.Contain("disk gone"), "the exception stays in the log");
+        Assert.That(served.StatusCode, Is.EqualTo(HttpStatusCode.OK), "requests are served meanwhile");
+    }
+
+    [Test]
+    public async Task Readyz_NoBackendConfigured_Is503NamingTheSettings()
+    {
+        // Arrange: no route and no default backend.
+        using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
+            .UseSetting("OpenPipe:Server:ApiKeys:0", GatewayFactory.Key)
+            .UseSetting("Gateway:DefaultBackend", "")
+            .UseSetting("Gateway:RequestLog:Path", Path.Combine(Path.GetTempPath(), $"openpipe-gateway-{Guid.NewGuid():N}.db")));
+        using var http = factory.CreateClient();
+
+        // Act
+        using var response = await http.GetAsync("/readyz");
 
         // Assert
         var report = JObject.Parse(await response.Content.ReadAsStringAsync());
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
-        Assert.That((string?)report.SelectToken("checks.storage.status"), Is.EqualTo("Unhealthy"));
-        Assert.That(report.ToString(), Does.Not.Contain("disk gone"), "the exception stays in the log");
+        Assert.That((string?)report.SelectToken("checks.backends.status"), Is.EqualTo("Unhealthy"));
+        Assert.That((string?)report.SelectToken("checks.backends.description"), Does.Contain("Gateway:Routes").And.Contain("Gateway:DefaultBackend"));
+        Assert.That((string?)report.SelectToken("checks.storage.status"), Is.EqualTo("Healthy"));
+    }
+
+    [Test]
+    public async Task StartupCheck_BeforeStartedAndWhenStopping_IsUnhealthy()
+    {
+        // Arrange
+        using var lifetime = new FakeLifetime();
+        var check = new StartupCheck(lifetime);
+
+        // Act
+        var starting = await check.CheckHealthAsync(new HealthCheckContext());
+        await lifetime.Started.CancelAsync();
+        var started = await check.CheckHealthAsync(new HealthCheckContext());
+        await lifetime.Stopping.CancelAsync();
+        var stopping = await check.CheckHealthAsync(new HealthCheckContext());
+
+        // Assert
+        Assert.That(starting.Status, Is.EqualTo(HealthStatus.Unhealthy));
+        Assert.That(starting.Description, Does.Contain("starting"));
+        Assert.That(started.Status, Is.EqualTo(HealthStatus.Healthy));
+        Assert.That(stopping.Status, Is.EqualTo(HealthStatus.Unhealthy));
+        Assert.That(stopping.Description, Does.Contain("stopping"));
+    }
+
+    private sealed class FakeLifetime : Microsoft.Extensions.Hosting.IHostApplicationLifetime, IDisposable
+    {
+        public CancellationTokenSource Started { get; } = new();
+
+        public CancellationTokenSource Stopping { get; } = new();
+
+        public CancellationToken ApplicationStarted => Started.Token;
+
+        public CancellationToken ApplicationStopping => Stopping.Token;
+
+        public CancellationToken ApplicationStopped => CancellationToken.None;
+
+        public void StopApplication() => Stopping.Cancel();
+
+        public void Dispose()
+        {
+            Started.Dispose();
+            Stopping.Dispose();
+        }
     }
 
     [TestCase("api/v1", Description = "relative")]

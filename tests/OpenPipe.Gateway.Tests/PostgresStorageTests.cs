@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading.Tasks;
+using Newtonsoft.Json.Linq;
 using Npgsql;
 using NUnit.Framework;
 using OpenPipe.Client.Tests.Support;
@@ -9,7 +10,10 @@ using OpenPipe.Gateway.Tests.Support;
 
 namespace OpenPipe.Gateway.Tests;
 
-/// <summary>The gateway on a real, throwaway PostgreSQL: shared by two instances, down at start, and going away mid-run.</summary>
+/// <summary>
+/// The gateway on a real, throwaway PostgreSQL: shared by two instances, down at start, going away
+/// mid-run (readiness stays 200, Degraded), and dropped and created again empty.
+/// </summary>
 [TestFixture]
 [NonParallelizable]
 public sealed class PostgresStorageTests
@@ -20,15 +24,22 @@ public sealed class PostgresStorageTests
     [OneTimeSetUp]
     public async Task StartAsync()
     {
-        postgres = await PostgresServer.StartAsync();
+        postgres = await PostgresRequirement.StartServerAsync();
         upstream = await FakeUpstream.StartAsync();
     }
 
     [OneTimeTearDown]
     public async Task StopAsync()
     {
-        await upstream.DisposeAsync();
-        await postgres.DisposeAsync();
+        if (upstream is not null)
+        {
+            await upstream.DisposeAsync();
+        }
+
+        if (postgres is not null)
+        {
+            await postgres.DisposeAsync();
+        }
     }
 
     private GatewayFactory Gateway(string connectionString) => new(upstream.BaseUrl, new Dictionary<string, string?>
@@ -63,7 +74,17 @@ public sealed class PostgresStorageTests
         var deadline = DateTime.UtcNow + limit;
         while (true)
         {
-            var rows = await RowsAsync(connectionString);
+            List<(string EntryId, string Request, int Status, int CacheHit, string? Tags)> rows;
+            try
+            {
+                rows = await RowsAsync(connectionString);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+            {
+                // A database created again: the gateway has not made its tables yet.
+                rows = [];
+            }
+
             if (rows.Count >= count || DateTime.UtcNow > deadline)
             {
                 return rows;
@@ -162,6 +183,112 @@ public sealed class PostgresStorageTests
         Assert.That(statuses, Is.All.EqualTo(200), "requests do not fail while the database is away");
         Assert.That(rows, Has.Count.EqualTo(21), "every entry arrives once the database is back");
         Assert.That(rows.Select(r => r.EntryId).Distinct().Count(), Is.EqualTo(21));
+    }
+
+    [Test]
+    public async Task Readyz_PostgresDown_StaysReadyAsDegradedWhileRequestsAreServed()
+    {
+        // Arrange
+        string database = await postgres.CreateDatabaseAsync("ready_" + Guid.NewGuid().ToString("N")[..8]);
+        using var gateway = Gateway(database);
+        using var http = gateway.CreateClient();
+        var before = await ReadinessAsync(http);
+
+        // Act: take the database away, ask for readiness and send a request, bring it back.
+        await postgres.StopAsync();
+        (int Status, JObject Report) during;
+        int served;
+        try
+        {
+            during = await ReadinessAsync(http);
+            using var response = await gateway.PostAsync("/api/v1/chat/completions", Body("during the outage"), ("op-cache", "readWrite"));
+            served = (int)response.StatusCode;
+        }
+        finally
+        {
+            await postgres.StartAgainAsync();
+        }
+
+        var after = await WaitForReadinessAsync(http, "Healthy", TimeSpan.FromSeconds(15));
+
+        // Assert
+        Assert.That(before.Status, Is.EqualTo(200));
+        Assert.That((string?)before.Report["status"], Is.EqualTo("Healthy"));
+        Assert.That(during.Status, Is.EqualTo(200), "a logging outage does not take the gateway out of service");
+        Assert.That((string?)during.Report["status"], Is.EqualTo("Degraded"));
+        Assert.That((string?)during.Report.SelectToken("checks.storage.status"), Is.EqualTo("Degraded"));
+        Assert.That((string?)during.Report.SelectToken("checks.storage.description"), Does.Contain("postgres storage does not answer"));
+        Assert.That(served, Is.EqualTo(200));
+        Assert.That((string?)after.Report["status"], Is.EqualTo("Healthy"));
+        Assert.That(await WaitForRowsAsync(database, 1, TimeSpan.FromSeconds(30)), Has.Count.EqualTo(1), "the entry queued during the outage arrives");
+    }
+
+    [Test]
+    public async Task RecreatedDatabase_DroppedAndCreatedEmpty_SchemaIsCreatedAgainAndEntriesArrive()
+    {
+        // Arrange: a gateway that has logged and cached on its database.
+        string name = "recreated_" + Guid.NewGuid().ToString("N")[..8];
+        string database = await postgres.CreateDatabaseAsync(name);
+        using var gateway = Gateway(database);
+        using (var first = await gateway.PostAsync("/api/v1/chat/completions", Body("before the drop"), ("op-cache", "readWrite")))
+        {
+            Assert.That((int)first.StatusCode, Is.EqualTo(200));
+        }
+
+        Assert.That(await WaitForRowsAsync(database, 1, TimeSpan.FromSeconds(10)), Has.Count.EqualTo(1));
+
+        // Act: the database is dropped (cutting the gateway's connections) and created again, empty.
+        await using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(postgres.ConnectionString()) { Pooling = false }.ToString()))
+        {
+            await admin.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE {name} WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var statuses = new List<int>();
+        for (int i = 0; i < 5; i++)
+        {
+            using var response = await gateway.PostAsync("/api/v1/chat/completions", Body($"after the drop {i}"));
+            statuses.Add((int)response.StatusCode);
+        }
+
+        var rows = await WaitForRowsAsync(database, 5, TimeSpan.FromSeconds(30));
+        string cached = "cached after the drop " + Guid.NewGuid().ToString("N")[..8];
+        using (var miss = await gateway.PostAsync("/api/v1/chat/completions", Body(cached), ("op-cache", "readWrite")))
+        {
+            Assert.That((int)miss.StatusCode, Is.EqualTo(200));
+        }
+
+        using var hit = await gateway.PostAsync("/api/v1/chat/completions", Body(cached), ("op-cache", "readWrite"));
+
+        // Assert
+        Assert.That(statuses, Is.All.EqualTo(200));
+        Assert.That(rows, Has.Count.EqualTo(5), "every entry after the drop is written to the new tables");
+        Assert.That(rows.All(r => r.Request.Contains("after the drop", StringComparison.Ordinal)), Is.True);
+        Assert.That(hit.Headers.GetValues("op-cache-status").Single(), Is.EqualTo("HIT"), "the cache works again");
+    }
+
+    private static async Task<(int Status, JObject Report)> ReadinessAsync(System.Net.Http.HttpClient http)
+    {
+        using var response = await http.GetAsync("/readyz");
+        return ((int)response.StatusCode, JObject.Parse(await response.Content.ReadAsStringAsync()));
+    }
+
+    private static async Task<(int Status, JObject Report)> WaitForReadinessAsync(System.Net.Http.HttpClient http, string status, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            var readiness = await ReadinessAsync(http);
+            if ((string?)readiness.Report["status"] == status || DateTime.UtcNow > deadline)
+            {
+                return readiness;
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     [Test]

@@ -176,6 +176,51 @@ public sealed class RequestLogTests
     }
 
     [Test]
+    public async Task TablesDropped_WhileRunning_AreCreatedAgainAndLaterEntriesAreWritten()
+    {
+        // Arrange: a gateway that has written a row, then its tables are dropped behind its back.
+        using var factory = new GatewayFactory(new Uri("http://127.0.0.1:9/v1"));
+        using var client = factory.CreateOpenPipeClient();
+        await client.CreateChatCompletionAsync(Request("before the drop", store: true));
+        Assert.That(await factory.WaitForRowsAsync(1), Has.Count.EqualTo(1));
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={factory.DatabasePath};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var drop = connection.CreateCommand();
+            drop.CommandText = "DROP TABLE request_log; DROP TABLE response_cache;";
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        // Act
+        for (int i = 0; i < 3; i++)
+        {
+            await client.CreateChatCompletionAsync(Request($"after the drop {i}", store: true));
+        }
+
+        var rows = await WaitForRowsOrEmptyAsync(factory, 3);
+
+        // Assert
+        Assert.That(rows.Select(r => (string)r["request_json"]!).Count(r => r.Contains("after the drop", StringComparison.Ordinal)), Is.EqualTo(3));
+    }
+
+    /// <summary>The factory's wait, reading no table as no rows yet.</summary>
+    private static async Task<List<Dictionary<string, object?>>> WaitForRowsOrEmptyAsync(GatewayFactory factory, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (true)
+        {
+            try
+            {
+                return await factory.WaitForRowsAsync(count);
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    [Test]
     public void TryEnqueue_QueueFull_DropsAndCountsWithoutWaiting()
     {
         // Arrange: capacity 1 and no writer.

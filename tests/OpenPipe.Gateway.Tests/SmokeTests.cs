@@ -22,7 +22,9 @@ public sealed partial class SmokeTests
         // Arrange: the README's command (already built by this test project), on a free port, with no keys configured.
         int port = FreePort.Next();
         string configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-        string database = Path.Combine(Path.GetTempPath(), $"openpipe-smoke-{Guid.NewGuid():N}.db");
+        // Its database goes to the user's data folder ($XDG_DATA_HOME/openpipe-gateway), here a temporary one.
+        string dataHome = Path.Combine(Path.GetTempPath(), $"openpipe-smoke-{Guid.NewGuid():N}");
+        string database = Path.Combine(dataHome, "openpipe-gateway", "openpipe-gateway.db");
         var info = new ProcessStartInfo("dotnet", $"run --no-build -c {configuration} --project src/OpenPipe.Gateway -- --urls http://127.0.0.1:{port}")
         {
             WorkingDirectory = Repo.Root,
@@ -31,7 +33,7 @@ public sealed partial class SmokeTests
             UseShellExecute = false,
         };
         info.Environment.Remove("OPENPIPE_GATEWAY_API_KEYS");
-        info.Environment["Gateway__RequestLog__Path"] = database;
+        info.Environment["XDG_DATA_HOME"] = dataHome;
         using var process = Process.Start(info)!;
         var output = new StringBuilder();
         var keySeen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -69,15 +71,18 @@ public sealed partial class SmokeTests
             lock (output)
             {
                 Assert.That(Regex.Matches(output.ToString(), "this run accepts"), Has.Count.EqualTo(1), "the key is printed once");
+                Assert.That(output.ToString(), Does.Contain($"Request log and response cache: SQLite file {database}."), "the start-up log says where the database is");
             }
+
+            Assert.That(File.Exists(database), Is.True, "the database is in the data folder, not in bin/");
         }
         finally
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
-            foreach (string file in new[] { database, database + "-wal", database + "-shm" })
+            if (Directory.Exists(dataHome))
             {
-                File.Delete(file);
+                Directory.Delete(dataHome, recursive: true);
             }
         }
     }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Net.Http;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -86,6 +87,8 @@ public sealed partial class ReadmeExampleTests
             Assert.That(completion.Choices[0].Message.Content, Is.EqualTo("hello from the readme"));
             Assert.That(completion.Object, Is.EqualTo("chat.completion"));
             Assert.That(chunks, Has.Count.EqualTo(5), "four words and the finish");
+            Assert.That(chunks[0].Choices[0].Delta.Role, Is.EqualTo(ChatRole.Assistant), "the first chunk names the role, as OpenAI's do");
+            Assert.That(chunks.Skip(1).Select(c => c.Choices[0].Delta.Role), Has.All.Null);
             var merged = new ChatCompletionAccumulator();
             chunks.ForEach(merged.Append);
             Assert.That(merged.ToChatCompletion().Choices[0].Message.Content, Is.EqualTo("hello from the readme"));

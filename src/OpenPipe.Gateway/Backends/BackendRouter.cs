@@ -44,7 +44,13 @@ public sealed class BackendRouter : IDisposable
             backends[backend.Name] = backend;
         }
 
-        foreach (string target in this.options.Routes.Select(r => r.Backend).Append(this.options.DefaultBackend).Where(t => !backends.ContainsKey(t)))
+        var targets = this.options.Routes.Select(r => r.Backend);
+        if (!string.IsNullOrEmpty(this.options.DefaultBackend))
+        {
+            targets = targets.Append(this.options.DefaultBackend);
+        }
+
+        foreach (string target in targets.Where(t => !backends.ContainsKey(t)))
         {
             throw new OptionsValidationException(GatewayOptions.SectionName, typeof(GatewayOptions),
                 [$"Backend '{target}' is named in Gateway:Routes or Gateway:DefaultBackend but is neither 'echo' nor an entry of Gateway:Upstreams."]);
@@ -94,8 +100,8 @@ public sealed class BackendRouter : IDisposable
 
     /// <summary>The backend for <paramref name="model"/>: an exact entry, else the longest matching prefix entry, else the default.</summary>
     /// <param name="model">The requested model.</param>
-    /// <returns>The backend.</returns>
-    public IChatBackend For(string model)
+    /// <returns>The backend, or null when no route matches and <see cref="GatewayOptions.DefaultBackend"/> is empty.</returns>
+    public IChatBackend? For(string model)
     {
         ArgumentNullException.ThrowIfNull(model);
 
@@ -118,6 +124,7 @@ public sealed class BackendRouter : IDisposable
             }
         }
 
-        return backends[prefix?.Backend ?? options.DefaultBackend];
+        string? chosen = prefix?.Backend ?? options.DefaultBackend;
+        return string.IsNullOrEmpty(chosen) ? null : backends[chosen];
     }
 }

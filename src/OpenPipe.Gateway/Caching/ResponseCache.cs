@@ -13,12 +13,15 @@ namespace OpenPipe.Gateway.Caching;
 /// earlier request and stores new completions, <c>readOnly</c> reads but never writes,
 /// <c>writeOnly</c> always calls the model and stores the result. Entries live
 /// <see cref="CacheOptions.Ttl"/> (7 days). Only successful completions are stored. The cache is
-/// an optimisation: when the database is away, a read is a miss and a write is skipped, with a warning.
+/// an optimisation: when the database is away, a read is a miss and a write is skipped, with a
+/// warning; when it lost the gateway's tables, they are created again.
 /// </summary>
 public sealed partial class ResponseCache(IGatewayStore store, IOptions<GatewayOptions> options, TimeProvider time, ILogger<ResponseCache> logger)
 {
     /// <summary>The response header that says whether the cache answered: <c>HIT</c> or <c>MISS</c>.</summary>
     public const string StatusHeader = "op-cache-status";
+
+    private readonly SemaphoreSlim recreating = new(1, 1);
 
     /// <summary>Whether <paramref name="mode"/> reads the cache.</summary>
     /// <param name="mode">The op-cache mode.</param>
@@ -46,6 +49,7 @@ public sealed partial class ResponseCache(IGatewayStore store, IOptions<GatewayO
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
         {
             LogUnavailable(logger, "read", e.Message);
+            await RecreateSchemaIfMissingAsync(e, timeout.Token).ConfigureAwait(false);
             return null;
         }
     }
@@ -69,7 +73,33 @@ public sealed partial class ResponseCache(IGatewayStore store, IOptions<GatewayO
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not OutOfMemoryException)
         {
             LogUnavailable(logger, "write", e.Message);
+            await RecreateSchemaIfMissingAsync(e, timeout.Token).ConfigureAwait(false);
             return false;
+        }
+    }
+
+    /// <summary>
+    /// When the database lost the gateway's tables, creates them again (one request at a time; the
+    /// others skip the cache meanwhile), so the cache works again without waiting for a log write.
+    /// </summary>
+    private async Task RecreateSchemaIfMissingAsync(Exception failure, CancellationToken cancellationToken)
+    {
+        if (!StorageSchema.IsMissing(failure) || !await recreating.WaitAsync(0, CancellationToken.None).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        try
+        {
+            await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogUnavailable(logger, "schema creation", e.Message);
+        }
+        finally
+        {
+            recreating.Release();
         }
     }
 

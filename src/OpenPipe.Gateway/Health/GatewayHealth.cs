@@ -1,6 +1,10 @@
 // Adds: the gateway's health checks (Microsoft.Extensions.Diagnostics.HealthChecks): GET /healthz is
-// liveness (the process answers), GET /readyz is readiness: the storage (SQLite or PostgreSQL)
-// answers a read, and each configured upstream answers HTTP at all within a few seconds.
+// liveness (the process answers), GET /readyz is readiness: whether this instance can serve
+// requests. It answers 503 only for what stops serving: start-up not finished (or shutting down),
+// or no backend configured. What the gateway serves through (the storage down: the cache is skipped
+// and log entries wait in the queue; an upstream unreachable: its models fail, others are served)
+// is Degraded, 200, with the detail in the JSON: a load balancer that took every gateway out of
+// service for it would turn a partial outage into a full one.
 
 using System;
 using System.Collections.Generic;
@@ -15,6 +19,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenPipe.Gateway.Storage;
 
@@ -34,6 +39,8 @@ internal static class GatewayHealth
         services.AddHttpClient(UpstreamProbeClient, http => http.Timeout = TimeSpan.FromSeconds(5));
         services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag])
+            .AddCheck<StartupCheck>("startup", tags: [ReadyTag])
+            .AddCheck<BackendsCheck>("backends", tags: [ReadyTag])
             .AddCheck<StorageCheck>("storage", tags: [ReadyTag])
             .AddCheck<UpstreamReachabilityCheck>("upstreams", tags: [ReadyTag]);
         return services;
@@ -52,17 +59,49 @@ internal static class GatewayHealth
         return context.Response.WriteAsync(report.Status == HealthStatus.Healthy ? "ok" : report.Status.ToString().ToLowerInvariant());
     }
 
-    /// <summary>Each check's status and description as JSON; exceptions stay in the log, not the response.</summary>
+    /// <summary>Each check's status, description and data as JSON; exceptions stay in the log, not the response.</summary>
     private static Task WriteReportAsync(HttpContext context, HealthReport report) =>
         context.Response.WriteAsJsonAsync(new
         {
             status = report.Status.ToString(),
-            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new
+            {
+                status = e.Value.Status.ToString(),
+                description = e.Value.Description,
+                data = e.Value.Data.Count == 0 ? null : e.Value.Data,
+            }),
         });
 }
 
-/// <summary>Ready when the gateway's storage (SQLite or PostgreSQL) answers a cache read within 5 s.</summary>
-internal sealed class StorageCheck(IGatewayStore store, TimeProvider time) : IHealthCheck
+/// <summary>Not ready until the host has started every service (the storage's schema included), nor once it is stopping.</summary>
+internal sealed class StartupCheck(IHostApplicationLifetime lifetime) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) => Task.FromResult(
+        lifetime.ApplicationStopping.IsCancellationRequested ? HealthCheckResult.Unhealthy("The gateway is stopping.")
+        : lifetime.ApplicationStarted.IsCancellationRequested ? HealthCheckResult.Healthy("Started.")
+        : HealthCheckResult.Unhealthy("The gateway is still starting."));
+}
+
+/// <summary>Not ready when no model can be served: no route and no default backend.</summary>
+internal sealed class BackendsCheck(IOptions<GatewayOptions> options) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var gateway = options.Value;
+        return Task.FromResult(gateway.Routes.Count == 0 && string.IsNullOrEmpty(gateway.DefaultBackend)
+            ? HealthCheckResult.Unhealthy("No backend is configured: Gateway:Routes and Gateway:DefaultBackend are empty, so every model gets 404.")
+            : HealthCheckResult.Healthy(string.IsNullOrEmpty(gateway.DefaultBackend)
+                ? $"{gateway.Routes.Count} route(s); other models get 404."
+                : $"{gateway.Routes.Count} route(s); other models go to '{gateway.DefaultBackend}'."));
+    }
+}
+
+/// <summary>
+/// Healthy when the gateway's storage (SQLite or PostgreSQL) answers a cache read within 5 s;
+/// Degraded otherwise, since requests are still served (the cache is skipped, log entries wait in the
+/// queue), with the queue's state in the data.
+/// </summary>
+internal sealed class StorageCheck(IGatewayStore store, RequestLogQueue queue, TimeProvider time) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -76,12 +115,18 @@ internal sealed class StorageCheck(IGatewayStore store, TimeProvider time) : IHe
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             // The exception goes to the health-check log, not into the response.
-            return HealthCheckResult.Unhealthy($"The {store.Provider} storage does not answer (Gateway:Storage).", e);
+            return HealthCheckResult.Degraded(
+                $"The {store.Provider} storage does not answer (Gateway:Storage): requests are served without the cache, and log entries wait in the queue until it is back.",
+                e,
+                new Dictionary<string, object> { ["queued_entries"] = queue.Waiting, ["dropped_entries"] = queue.Dropped });
         }
     }
 }
 
-/// <summary>Ready when every configured upstream answers HTTP (any status) within the probe's time-out.</summary>
+/// <summary>
+/// Healthy when every configured upstream answers HTTP (any status) within the probe's time-out;
+/// Degraded otherwise (the models of an unreachable upstream fail; the others are served).
+/// </summary>
 internal sealed class UpstreamReachabilityCheck(IOptions<GatewayOptions> options, IHttpClientFactory clients) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -109,6 +154,6 @@ internal sealed class UpstreamReachabilityCheck(IOptions<GatewayOptions> options
 
         return unreachable.Count == 0
             ? HealthCheckResult.Healthy($"{upstreams.Count} upstream(s) answer.")
-            : HealthCheckResult.Unhealthy($"Unreachable upstream(s): {string.Join(", ", unreachable)}.");
+            : HealthCheckResult.Degraded($"Unreachable upstream(s): {string.Join(", ", unreachable)}.");
     }
 }

@@ -1,6 +1,6 @@
 // Adds: start-up validation of the gateway's settings (ValidateOnStart): every upstream has an
-// absolute http(s) BaseUrl, routes name known backends, the request log has a path and a positive
-// capacity, and in Production at least one API key is configured. Each failure names its setting.
+// absolute http(s) BaseUrl, routes name known backends, the request log has a path (its own or the
+// default data folder's) and a positive capacity, and in Production at least one API key is configured. Each failure names its setting.
 
 using System;
 using System.Collections.Generic;
@@ -52,14 +52,15 @@ internal sealed class GatewayOptionsValidator(IEnumerable<Backends.IChatBackend>
             }
         }
 
-        if (!known.Contains(options.DefaultBackend))
+        if (!string.IsNullOrEmpty(options.DefaultBackend) && !known.Contains(options.DefaultBackend))
         {
-            failures.Add($"{GatewayOptions.SectionName}:DefaultBackend '{options.DefaultBackend}' is neither 'echo', an entry of {GatewayOptions.SectionName}:Upstreams, nor a registered chat client.");
+            failures.Add($"{GatewayOptions.SectionName}:DefaultBackend '{options.DefaultBackend}' is neither 'echo', an entry of {GatewayOptions.SectionName}:Upstreams, nor a registered chat client (or empty, to serve only the routed models).");
         }
 
-        if (string.IsNullOrWhiteSpace(options.RequestLog.Path))
+        if (options.Storage.Provider == StorageOptions.Sqlite && string.IsNullOrWhiteSpace(options.Storage.ConnectionString)
+            && string.IsNullOrWhiteSpace(options.RequestLog.Path) && Storage.GatewayDataFolder.Folder() is null)
         {
-            failures.Add($"{GatewayOptions.SectionName}:RequestLog:Path is required.");
+            failures.Add($"{GatewayOptions.SectionName}:RequestLog:Path is required: this machine has no local application data folder for the default one.");
         }
 
         if (options.RequestLog.QueueCapacity <= 0)

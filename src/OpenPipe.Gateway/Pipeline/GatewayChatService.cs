@@ -36,6 +36,9 @@ public sealed record StreamOutcome(IAsyncEnumerable<ChatCompletionChunk>? Chunks
 /// </summary>
 public sealed partial class GatewayChatService(BackendRouter router, ResponseCache cache, RequestLogQueue requestLog, TimeProvider time, ILogger<GatewayChatService> logger)
 {
+    /// <summary>The backend logged for a request no backend served.</summary>
+    private const string NoBackend = RejectionLogger.Backend;
+
     private ResponseCache Cache => cache;
 
     /// <summary>Answers a request with <c>stream</c> unset or false.</summary>
@@ -46,6 +49,11 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
     {
         ArgumentNullException.ThrowIfNull(call);
         var run = Start(call);
+        if (run.Backend is null)
+        {
+            return new CompletionOutcome(null, Unrouted(run), false);
+        }
+
         if (ResponseCache.Reads(call.Headers.Cache) && await cache.TryGetAsync(run.CacheKey, cancellationToken).ConfigureAwait(false) is { } cached)
         {
             Finish(run, 200, null, cached, cacheHit: true);
@@ -90,19 +98,27 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
     {
         ArgumentNullException.ThrowIfNull(call);
         var run = Start(call);
+        if (run.Backend is null)
+        {
+            return new StreamOutcome(null, Unrouted(run), false);
+        }
+
         bool hit = false;
+        bool usageAsked = StreamUsage.Asked(call.Request);
         IAsyncEnumerable<ChatCompletionChunk> source;
         if (ResponseCache.Reads(call.Headers.Cache) && await cache.TryGetAsync(run.CacheKey, cancellationToken).ConfigureAwait(false) is { } cached)
         {
             hit = true;
-            source = ToAsync(CompletionStream.Chunks(cached, call.Request.StreamOptions?.IncludeUsage == true));
+            source = ToAsync(CompletionStream.Chunks(cached, includeUsage: true));
         }
         else
         {
-            source = run.Backend.StreamAsync(call.Request, run.Forward, cancellationToken);
+            // The log and the cache keep token counts, so the backend is asked for them even when the caller did not ask.
+            var request = !usageAsked && (call.Store || ResponseCache.Writes(call.Headers.Cache)) ? StreamUsage.Requested(call.Request) : call.Request;
+            source = run.Backend.StreamAsync(request, run.Forward, cancellationToken);
         }
 
-        var observed = new ObservedStream(this, run, hit);
+        var observed = new ObservedStream(this, run, hit, hideUsage: !usageAsked);
         var enumerator = observed.Observe(source, cancellationToken).GetAsyncEnumerator(cancellationToken);
         bool hasFirst;
         try
@@ -152,7 +168,7 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
     private Run Start(GatewayCall call)
     {
         var backend = router.For(call.Request.Model);
-        Telemetry.GatewayTelemetry.RecordRoute(call.Request.Model, backend.Name);
+        Telemetry.GatewayTelemetry.RecordRoute(call.Request.Model, backend?.Name ?? NoBackend);
         var forward = new OpenPipeRequestOptions
         {
             LogRequest = call.Headers.LogRequest,
@@ -164,11 +180,20 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
         return new Run(call, backend, forward, cacheKey, time.GetUtcNow(), Stopwatch.GetTimestamp());
     }
 
+    /// <summary>Logs (when asked) and returns the 404 for a model that no route serves.</summary>
+    private GatewayError Unrouted(Run run)
+    {
+        var error = ModelNotFound.For(run.Call.Request.Model);
+        Finish(run, error.Status, error.Message, null, cacheHit: false);
+        return error;
+    }
+
     private void Finish(Run run, int status, string? error, ChatCompletion? completion, bool cacheHit)
     {
         var call = run.Call;
         double latency = Stopwatch.GetElapsedTime(run.Started).TotalMilliseconds;
-        LogRequest(logger, call.Request.Model, run.Backend.Name, status, latency, call.Stream, cacheHit ? "hit" : call.Headers.Cache is null ? "off" : "miss");
+        string backend = run.Backend?.Name ?? NoBackend;
+        LogRequest(logger, call.Request.Model, backend, status, latency, call.Stream, cacheHit ? "hit" : call.Headers.Cache is null ? "off" : "miss");
         if (!call.Store)
         {
             return;
@@ -179,7 +204,7 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
             ReceivedAt = run.ReceivedAt,
             KeyId = call.KeyId,
             Model = call.Request.Model,
-            Backend = run.Backend.Name,
+            Backend = backend,
             Stream = call.Stream,
             Status = status,
             Error = error,
@@ -197,15 +222,18 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
         });
     }
 
-    // Debug: the request log already keeps every request; at Information the console (one queue, one
-    // writer) throttled the gateway by 15-29% (tests/OpenPipe.Benchmarks/README.md, "gateway log line").
+    // Debug: the request log already keeps every request, and the console logger writes every line
+    // through one queue and one writer, which a line per request at Information would make the bottleneck.
     [LoggerMessage(Level = LogLevel.Debug, Message = "chat.completions model={Model} backend={Backend} status={Status} latency_ms={LatencyMs:0.0} stream={Stream} cache={Cache}")]
     private static partial void LogRequest(ILogger logger, string model, string backend, int status, double latencyMs, bool stream, string cache);
 
-    private sealed record Run(GatewayCall Call, IChatBackend Backend, OpenPipeRequestOptions Forward, string CacheKey, DateTimeOffset ReceivedAt, long Started);
+    private sealed record Run(GatewayCall Call, IChatBackend? Backend, OpenPipeRequestOptions Forward, string CacheKey, DateTimeOffset ReceivedAt, long Started);
 
-    /// <summary>Passes chunks on, merging them; when the stream ends (however it ends) logs it, and caches it when it completed.</summary>
-    private sealed class ObservedStream(GatewayChatService service, Run run, bool cacheHit)
+    /// <summary>
+    /// Passes chunks on, merging them (usage included) and leaving usage out of what the caller did not
+    /// ask for; when the stream ends (however it ends) logs it, and caches it when it completed.
+    /// </summary>
+    private sealed class ObservedStream(GatewayChatService service, Run run, bool cacheHit, bool hideUsage)
     {
         public async IAsyncEnumerable<ChatCompletionChunk> Observe(IAsyncEnumerable<ChatCompletionChunk> chunks, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
@@ -243,8 +271,12 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
                         throw new OpenPipeApiException(mapped.Message, mapped.Status, mapped.Json, headers, e);
                     }
 
-                    merged.Append(enumerator.Current);
-                    yield return enumerator.Current;
+                    var chunk = enumerator.Current;
+                    merged.Append(chunk);
+                    if (!hideUsage || StreamUsage.HideFrom(chunk))
+                    {
+                        yield return chunk;
+                    }
                 }
             }
             finally

@@ -17,7 +17,8 @@ namespace OpenPipe.Gateway.Storage;
 /// <see cref="StorageOptions.BatchSize"/> rows, or what arrived within <see cref="StorageOptions.FlushInterval"/>)
 /// and writes each batch in one transaction. A batch that fails for a transient reason (the database
 /// went away) is written again with growing waits while new entries wait in the bounded queue; a
-/// batch the database rejects for good is dropped and counted. On shutdown it drains the queue.
+/// database that comes back without the gateway's tables gets them again before the batch is
+/// written again; a batch the database rejects for good is dropped and counted. On shutdown it drains the queue.
 /// </summary>
 public sealed partial class RequestLogWriter(IGatewayStore store, RequestLogQueue queue, IOptions<GatewayOptions> options, ILogger<RequestLogWriter> logger)
     : IHostedService, IDisposable
@@ -29,16 +30,18 @@ public sealed partial class RequestLogWriter(IGatewayStore store, RequestLogQueu
     /// <inheritdoc />
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        string where = store is PostgresGatewayStore pg ? pg.Description : store is SqliteGatewayStore sqlite ? $"SQLite file {sqlite.DatabasePath}" : store.Provider;
         try
         {
             await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            string where = store is PostgresGatewayStore pg ? pg.Description : store is SqliteGatewayStore sqlite ? $"SQLite file {sqlite.DatabasePath}" : store.Provider;
             throw new InvalidOperationException(
                 $"The gateway's storage ({where}) could not be opened at start: {e.Message} Check Gateway:Storage:Provider and Gateway:Storage:ConnectionString.", e);
         }
+
+        LogStorage(logger, where);
 
         loop = Task.Run(WriteAllAsync, CancellationToken.None);
     }
@@ -100,8 +103,10 @@ public sealed partial class RequestLogWriter(IGatewayStore store, RequestLogQueu
     private async Task WriteWithRetriesAsync(List<RequestLogEntry> batch, TimeSpan firstDelay)
     {
         var delay = firstDelay;
+        bool recreatedAtOnce = false;
         for (int attempt = 1; ; attempt++)
         {
+            Exception failure;
             try
             {
                 await store.WriteLogAsync(batch, stopping.Token).ConfigureAwait(false);
@@ -119,19 +124,9 @@ public sealed partial class RequestLogWriter(IGatewayStore store, RequestLogQueu
                 queue.MarkProcessed(batch.Count);
                 return;
             }
-            catch (Exception e) when (IsTransient(e))
+            catch (Exception e) when (IsTransient(e) || StorageSchema.IsMissing(e))
             {
-                LogRetrying(logger, batch.Count, attempt, delay.TotalSeconds, queue.Waiting, e.Message);
-                try
-                {
-                    await Task.Delay(delay, stopping.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    // Shutting down: one last attempt above decides.
-                }
-
-                delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, delay.Ticks * 2));
+                failure = e;
             }
             catch (Exception e)
             {
@@ -140,6 +135,41 @@ public sealed partial class RequestLogWriter(IGatewayStore store, RequestLogQueu
                 queue.MarkProcessed(batch.Count);
                 return;
             }
+
+            // A database that came back without the gateway's tables gets them again; the first time, the batch is written again at once.
+            if (StorageSchema.IsMissing(failure) && await RecreateSchemaAsync(failure).ConfigureAwait(false) && !recreatedAtOnce)
+            {
+                recreatedAtOnce = true;
+                continue;
+            }
+
+            LogRetrying(logger, batch.Count, attempt, delay.TotalSeconds, queue.Waiting, failure.Message);
+            try
+            {
+                await Task.Delay(delay, stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Shutting down: one last attempt above decides.
+            }
+
+            delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, delay.Ticks * 2));
+        }
+    }
+
+    /// <summary>Creates the schema again after a write found it missing; a failure is left to the retries.</summary>
+    private async Task<bool> RecreateSchemaAsync(Exception missing)
+    {
+        try
+        {
+            await store.InitializeAsync(stopping.Token).ConfigureAwait(false);
+            LogSchemaRecreated(logger, missing.Message);
+            return true;
+        }
+        catch (Exception e) when (!stopping.IsCancellationRequested)
+        {
+            LogSchemaNotRecreated(logger, e.Message);
+            return false;
         }
     }
 
@@ -154,8 +184,17 @@ public sealed partial class RequestLogWriter(IGatewayStore store, RequestLogQueu
         _ => false,
     };
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Request log and response cache: {Where}.")]
+    private static partial void LogStorage(ILogger logger, string where);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Request log: writing {Count} entries failed (attempt {Attempt}); retrying in {DelaySeconds:0.#} s, {Waiting} more waiting in the queue. {Reason}")]
     private static partial void LogRetrying(ILogger logger, int count, int attempt, double delaySeconds, int waiting, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request log: the database had lost the gateway's tables ({Reason}); they were created again.")]
+    private static partial void LogSchemaRecreated(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Request log: the database lost the gateway's tables and creating them again failed ({Reason}); retrying.")]
+    private static partial void LogSchemaNotRecreated(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Request log: the database is back; {Count} entries written on attempt {Attempt}.")]
     private static partial void LogRecovered(ILogger logger, int count, int attempt);

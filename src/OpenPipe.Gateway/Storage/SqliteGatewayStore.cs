@@ -9,8 +9,8 @@ using Microsoft.Data.Sqlite;
 namespace OpenPipe.Gateway.Storage;
 
 /// <summary>
-/// The embedded engine: one SQLite file (WAL journal), by default <c>openpipe-gateway.db</c> under the
-/// content root. <c>received_at</c> is ISO-8601 text; cache times are Unix milliseconds.
+/// The embedded engine: one SQLite file (WAL journal), by default <c>openpipe-gateway.db</c> in the
+/// gateway's data folder (<see cref="GatewayDataFolder"/>). <c>received_at</c> is ISO-8601 text; cache times are Unix milliseconds.
 /// </summary>
 public sealed class SqliteGatewayStore : RelationalGatewayStore
 {

@@ -15,8 +15,9 @@ namespace OpenPipe.Gateway.Tests.Support;
 
 /// <summary>
 /// An OpenAI-compatible upstream on Kestrel in this process, whose behaviour is chosen by the
-/// requested model (after the "up:" routing prefix): "ok" answers normally; every other name is
-/// one fault of issue 12 B. It counts calls and keeps the op-* headers it received.
+/// requested model (after the "up:" routing prefix): "ok" answers normally (a stream ends with a
+/// usage chunk only when <c>stream_options.include_usage</c> asks for it, as OpenAI's does); every
+/// other name is one upstream fault. It counts calls and keeps the op-* headers it received.
 /// </summary>
 public sealed class FakeUpstream : IAsyncDisposable
 {
@@ -90,6 +91,15 @@ public sealed class FakeUpstream : IAsyncDisposable
                 }
 
                 await WriteEventAsync(response, Chunk(new JObject(), "stop"));
+                if ((bool?)body.SelectToken("stream_options.include_usage") == true)
+                {
+                    // As OpenAI: usage only when asked, in a last chunk without choices.
+                    var usage = Chunk(new JObject(), null);
+                    usage["choices"] = new JArray();
+                    usage["usage"] = new JObject { ["prompt_tokens"] = 3, ["completion_tokens"] = text.Split(' ').Length, ["total_tokens"] = 3 + text.Split(' ').Length };
+                    await WriteEventAsync(response, usage);
+                }
+
                 await response.WriteAsync("data: [DONE]\n\n");
                 return;
             case "ok":

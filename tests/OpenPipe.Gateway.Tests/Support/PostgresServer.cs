@@ -12,10 +12,14 @@ namespace OpenPipe.Gateway.Tests.Support;
 /// A throwaway PostgreSQL server: initdb and pg_ctl from `pg_config --bindir`, in a temporary folder,
 /// on a free port of 127.0.0.1, trust authentication; run as the `postgres` user when this process is
 /// root (initdb refuses root). Stop and Start keep the data, so a test can take the database away
-/// and bring it back; Dispose stops it and deletes the folder.
+/// and bring it back; Dispose stops it and deletes the folder. Without PostgreSQL installed,
+/// StartAsync throws <see cref="PostgresNotInstalledException"/>.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
+    /// <summary>What a machine without PostgreSQL is told; .ci/run, which installs PostgreSQL, fails on any test skipped for it.</summary>
+    public const string NotInstalledMessage = "PostgreSQL is not installed (no initdb): apt-get install postgresql";
+
     private readonly string binDir;
     private readonly string dataDir;
     private readonly string root;
@@ -68,8 +72,8 @@ public sealed class PostgresServer : IAsyncDisposable
 
         return Directory.Exists("/usr/lib/postgresql")
             ? Directory.GetDirectories("/usr/lib/postgresql").Select(v => Path.Combine(v, "bin")).Where(b => File.Exists(Path.Combine(b, "initdb"))).OrderByDescending(b => b, StringComparer.Ordinal).FirstOrDefault()
-                ?? throw new InvalidOperationException("PostgreSQL is not installed (no initdb): apt-get install postgresql.")
-            : throw new InvalidOperationException("PostgreSQL is not installed (no initdb): apt-get install postgresql.");
+                ?? throw new PostgresNotInstalledException()
+            : throw new PostgresNotInstalledException();
     }
 
     /// <summary>Creates an empty database and returns its connection string.</summary>
@@ -129,5 +133,24 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         return await stdout;
+    }
+}
+
+/// <summary>PostgreSQL's server programs (initdb, pg_ctl) are not on this machine.</summary>
+public sealed class PostgresNotInstalledException : Exception
+{
+    public PostgresNotInstalledException()
+        : base(PostgresServer.NotInstalledMessage)
+    {
+    }
+
+    public PostgresNotInstalledException(string message)
+        : base(message)
+    {
+    }
+
+    public PostgresNotInstalledException(string message, Exception innerException)
+        : base(message, innerException)
+    {
     }
 }

@@ -1,7 +1,7 @@
 // Adds: how the generated client reads a response body (through
 // nswag.templates/Client.Class.ReadObjectResponse.liquid): the body, already buffered, is copied
 // once into a pooled byte array and read by the UTF-8 fast reader; when that gives up, Newtonsoft
-// reads the same bytes, so errors and lenient reads are Newtonsoft's as before.
+// reads the same bytes, so errors and lenient reads are Newtonsoft's.
 
 using System;
 using System.Buffers;

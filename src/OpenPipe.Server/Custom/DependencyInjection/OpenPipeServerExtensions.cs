@@ -149,7 +149,7 @@ namespace Microsoft.AspNetCore.Builder
         /// Opt-in: answers every request under <paramref name="endpoints"/> (the group
         /// <see cref="MapOpenPipeChatCompletions"/> returns, or the app) that no endpoint matches with
         /// 404 in the API's error shape. Map it only where every route is the API's: a catch-all
-        /// also matches any method, so the framework no longer answers 405 for a route under it
+        /// also matches any method, so the framework does not answer 405 for a route under it
         /// that exists with other methods.
         /// </summary>
         /// <param name="endpoints">The API's route group, or the app.</param>

@@ -4,8 +4,8 @@
 // which ends the pending write and cancels the producer through RequestAborted. A write only
 // notes when it started; one watchdog timer per stream, ticking at a quarter of the limit, aborts
 // a write pending for longer (so the cut comes between 1 and 1.25 limits after the write began).
-// Re-arming a timer for every write and flush (four timer-queue changes per event) cost the
-// stream a lock per change.
+// No write or flush touches the timer itself: every change to the runtime's timer queue takes a lock,
+// and an event is a write and a flush.
 
 using System;
 using System.Diagnostics;
