@@ -17,6 +17,9 @@ using OpenAI.Models;
 
 namespace OpenPipe.Gateway.Tests;
 
+// Inside the namespace: OpenPipe.ChatCompletion, of an enclosing namespace, would win over a using outside it.
+using ChatCompletion = OpenAI.Chat.ChatCompletion;
+
 /// <summary>
 /// OpenAI's path shape (<c>/v1/...</c>, where OpenAI's SDKs send by default) served as <c>/api/v1/...</c>,
 /// with the OpenAI .NET SDK on a real Kestrel; and a JSON error in the API's shape for every path or
