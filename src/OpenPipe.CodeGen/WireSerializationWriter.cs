@@ -82,7 +82,23 @@ internal sealed record DictionaryType(WireType Value, string Spelling) : WireTyp
 /// <param name="Nullable">Whether the .NET property is nullable.</param>
 /// <param name="Required">Whether the JSON must have it (Required.Always or AllowNull).</param>
 /// <param name="AllowNull">Whether a null is a value of it (Required.AllowNull: read and written as null).</param>
-internal sealed record WireMember(string Name, string JsonName, WireType Type, bool Nullable, bool Required, bool AllowNull);
+internal sealed record WireMember(string Name, string JsonName, WireType Type, bool Nullable, bool Required, bool AllowNull)
+{
+    /// <summary>The constraints NSwag rendered as DataAnnotations attributes, which the generated validation checks.</summary>
+    public WireConstraints Constraints { get; init; } = WireConstraints.None;
+}
+
+/// <summary>What the spec constrains of a member (NSwag's [Required], [Range], [MinLength], [MaxLength], [StringLength]).</summary>
+/// <param name="Required">[Required]: not null (and, for a string without AllowEmptyStrings, not blank).</param>
+/// <param name="AllowEmptyStrings">[Required(AllowEmptyStrings = true)].</param>
+/// <param name="Range">[Range(min, max)]: the .NET type and both bounds as C# literals.</param>
+/// <param name="MinLength">[MinLength(n)].</param>
+/// <param name="MaxLength">[MaxLength(n)].</param>
+/// <param name="StringLength">[StringLength(max, MinimumLength = min)].</param>
+internal sealed record WireConstraints(bool Required, bool AllowEmptyStrings, (string Type, string Min, string Max)? Range, int? MinLength, int? MaxLength, (int Min, string Max)? StringLength)
+{
+    public static WireConstraints None { get; } = new(false, false, null, null, null, null);
+}
 
 /// <summary>One generated class.</summary>
 internal sealed record WireClass(
@@ -184,6 +200,11 @@ internal static class WireSerializationWriter
                 foreach (var property in level.Properties)
                 {
                     string required = property.JsonPropertyRequiredCode;
+                    if (property.RenderRegularExpressionAttribute)
+                    {
+                        throw new InvalidOperationException($"{level.ClassName}.{property.PropertyName} ('{property.Name}') has a pattern, which the generated validation does not check (OPG005).");
+                    }
+
                     // NJsonSchema's naming: PropertyName is the .NET property, Name the JSON one.
                     members.Add(new WireMember(
                         property.PropertyName,
@@ -191,7 +212,16 @@ internal static class WireSerializationWriter
                         Resolve(level.ClassName, property),
                         property.Type.EndsWith('?'),
                         Required: required.EndsWith(".Always", StringComparison.Ordinal) || required.EndsWith(".AllowNull", StringComparison.Ordinal),
-                        AllowNull: required.EndsWith(".AllowNull", StringComparison.Ordinal)));
+                        AllowNull: required.EndsWith(".AllowNull", StringComparison.Ordinal))
+                    {
+                        Constraints = new WireConstraints(
+                            property.RenderRequiredAttribute,
+                            property.AllowEmptyStrings,
+                            property.RenderRangeAttribute ? (property.RangeType ?? "double", property.RangeMinimumValue, property.RangeMaximumValue) : null,
+                            property.RenderMinLengthAttribute ? property.MinLengthAttribute : null,
+                            property.RenderMaxLengthAttribute ? property.MaxLengthAttribute : null,
+                            property.RenderStringLengthAttribute ? (property.StringLengthMinimumValue, property.StringLengthMaximumValue) : null),
+                    });
                 }
             }
 
@@ -254,7 +284,7 @@ internal static class WireSerializationWriter
         code.Line();
         bool polymorphic = type.DiscriminatorName is not null || type.BaseName is not null;
         bool rootOfUnion = type.BaseName is null && polymorphic;
-        code.Line($"public partial class {type.Name}{(type.BaseName is null ? " : IWireWritable" : string.Empty)}");
+        code.Line($"public partial class {type.Name}{(type.BaseName is null ? " : IWireWritable, IWireValidatable" : string.Empty)}");
         code.Open();
         string[] names = [.. type.Members.Select(m => m.JsonName)];
         code.Line($"private static readonly string[] JsonMembers = [{string.Join(", ", names.Select(Literal))}];");
@@ -270,6 +300,8 @@ internal static class WireSerializationWriter
         WriteReader(code, type, names);
         code.Line();
         WriteWriter(code, type, polymorphic, rootOfUnion);
+        code.Line();
+        WriteValidation(code, type, polymorphic, rootOfUnion);
         code.Close();
         return code.ToString();
     }
@@ -583,6 +615,143 @@ internal static class WireSerializationWriter
         code.Line("writer.EndObject();");
         code.Close();
     }
+
+    /// <summary>
+    /// Emits the class's validation: each member's constraints in member order (a failed [Required]
+    /// skips the member's other checks), the class's own rule (the partial ValidateObject) when its
+    /// members passed, then the members that hold wire objects, with their JSON paths.
+    /// </summary>
+    private static void WriteValidation(Code code, WireClass type, bool polymorphic, bool rootOfUnion)
+    {
+        if (type.BaseName is null)
+        {
+            code.Line("void IWireValidatable.Validate(WireValidation validation) => Validate(validation);");
+            code.Line();
+        }
+
+        code.Line("/// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>");
+        code.Line("partial void ValidateObject(WireValidation validation);");
+        code.Line();
+        code.Line("/// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>");
+        code.Line("partial void ValidatingMembers(ref bool check);");
+        code.Line();
+        string modifier = !polymorphic ? string.Empty : rootOfUnion ? "virtual " : "override ";
+        code.Line($"/// <summary>Reports each constraint of the spec this {type.Name} or anything in it breaks, with its JSON path.</summary>");
+        code.Line($"internal {modifier}void Validate(WireValidation validation)");
+        code.Open();
+        code.Line("int before = validation.Count;");
+        code.Line("bool check = true;");
+        code.Line("ValidatingMembers(ref check);");
+        code.Line("if (check)");
+        code.Open();
+        foreach (var member in type.Members)
+        {
+            WriteConstraints(code, member);
+        }
+
+        code.Close();
+        code.Line();
+        code.Line("if (validation.Count == before)");
+        code.Open();
+        code.Line("ValidateObject(validation);");
+        code.Close();
+        foreach (var member in type.Members.Where(m => HoldsWireObjects(m.Type)))
+        {
+            code.Line();
+            string v = "c" + type.Members.ToList().IndexOf(member).ToString(CultureInfo.InvariantCulture);
+            code.Line($"if (this.{member.Name} is {{ }} {v} && validation.Enter({Literal(member.JsonName)}))");
+            code.Open();
+            if (member.Type is ListType)
+            {
+                code.Line($"for (int i = 0; i < {v}.Count; i++)");
+                code.Open();
+                code.Line($"if ({v}[i] is {{ }} item && validation.Enter(i))");
+                code.Open();
+                code.Line("item.Validate(validation);");
+                code.Line("validation.Leave();");
+                code.Close();
+                code.Close();
+            }
+            else
+            {
+                code.Line($"{v}.Validate(validation);");
+            }
+
+            code.Line();
+            code.Line("validation.Leave();");
+            code.Close();
+        }
+
+        code.Close();
+    }
+
+    /// <summary>Whether a member can hold objects whose constraints are checked (dictionaries and untyped values carry none).</summary>
+    private static bool HoldsWireObjects(WireType type) => type is ObjectType || type is ListType { Item: ObjectType };
+
+    private static void WriteConstraints(Code code, WireMember member)
+    {
+        var c = member.Constraints;
+        string name = Literal(member.JsonName);
+        string value = "this." + member.Name;
+        bool isString = member.Type is PrimitiveType { Name: "string" };
+        var checks = new List<(string Failed, string Report)>();
+        if (c.MinLength is { } min)
+        {
+            checks.Add(($"{Length(member.Type, value)} < {min}", $"validation.MinLength({name}, {min});"));
+        }
+
+        if (c.MaxLength is { } max)
+        {
+            checks.Add(($"{Length(member.Type, value)} > {max}", $"validation.MaxLength({name}, {max});"));
+        }
+
+        if (c.StringLength is { } length)
+        {
+            checks.Add(($"{value}!.Length < {length.Min} || {value}!.Length > {length.Max}", $"validation.StringLength({name}, {length.Max}, {length.Min});"));
+        }
+
+        if (c.Range is { } range)
+        {
+            string v = "r" + member.Name;
+            string read = member.Type.IsReference || member.Nullable ? $"{value} is {{ }} {v}" : $"{value} is var {v}";
+            checks.Add(($"{read} && !({v} >= {range.Min} && {v} <= {range.Max})", $"validation.Range({name}, ({range.Type}){range.Min}, ({range.Type}){range.Max});"));
+        }
+
+        bool canBeNull = member.Type.IsReference || member.Nullable;
+        bool required = c.Required && canBeNull;
+        if (required)
+        {
+            string missing = isString && !c.AllowEmptyStrings ? $"string.IsNullOrWhiteSpace({value})" : $"{value} is null";
+            code.Line($"if ({missing})");
+            code.Open();
+            code.Line($"validation.Required({name});");
+            code.Close();
+            if (checks.Count == 0)
+            {
+                return;
+            }
+
+            code.Line("else");
+            code.Open();
+        }
+
+        foreach (var (failed, report) in checks)
+        {
+            bool guarded = failed.Contains(" is {", StringComparison.Ordinal) || failed.Contains(" is var ", StringComparison.Ordinal);
+            code.Line(guarded || !canBeNull || required ? $"if ({failed})" : $"if ({value} is not null && ({failed}))");
+            code.Open();
+            code.Line(report);
+            code.Close();
+        }
+
+        if (required)
+        {
+            code.Close();
+        }
+    }
+
+    /// <summary>What [MinLength]/[MaxLength] count: a list's items or a string's characters.</summary>
+    private static string Length(WireType type, string value) => type is PrimitiveType { Name: "string" } ? $"{value}!.Length" : $"{value}!.Count";
 
     /// <summary>Emits the write of a value that is not null.</summary>
     private static void WriteValue(Code code, WireType type, string value, int depth)

@@ -14,6 +14,9 @@ public partial class ChatCompletionTool
     /// <summary>Whether this is a function tool, whose <see cref="Function"/> is set.</summary>
     [JsonIgnore]
     public bool IsFunction => Type == ToolType.Function;
+
+    /// <summary>The spec's constraints (a required <c>function</c>) are those of function tools; another kind has its own.</summary>
+    partial void ValidatingMembers(ref bool check) => check = IsFunction;
 }
 
 [JsonConverter(typeof(OpenToolConverter<ChatCompletionToolCall>))]
@@ -22,6 +25,9 @@ public partial class ChatCompletionToolCall
     /// <summary>Whether this is a function call, whose <see cref="Function"/> is set.</summary>
     [JsonIgnore]
     public bool IsFunction => Type == ToolType.Function;
+
+    /// <summary>The spec's constraints (a required <c>function</c>) are those of function calls; another kind has its own.</summary>
+    partial void ValidatingMembers(ref bool check) => check = IsFunction;
 }
 
 /// <summary>

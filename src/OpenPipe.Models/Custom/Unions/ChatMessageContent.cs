@@ -109,6 +109,19 @@ public sealed class ChatMessageContent : IWireWritable
         writer.EndArray();
     }
 
+    /// <summary>Checks the parts, each at its index under the content's path (as in the JSON).</summary>
+    internal void Validate(WireValidation validation)
+    {
+        for (int i = 0; Parts is not null && i < Parts.Count; i++)
+        {
+            if (Parts[i] is { } part && validation.Enter(i))
+            {
+                part.Validate(validation);
+                validation.Leave();
+            }
+        }
+    }
+
     /// <summary>The text of the content: the string, or the text and refusal parts joined.</summary>
     /// <returns>The text.</returns>
     public override string ToString() =>

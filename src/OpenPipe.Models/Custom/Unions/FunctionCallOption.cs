@@ -62,6 +62,9 @@ public sealed class FunctionCallOption : IModeOrObject<FunctionCallOption, Funct
 
     void IWireWritable.WriteJson(JsonBytes writer) => WriteJson(writer);
 
+    /// <summary>Checks the object form, at the option's own path (as in the JSON).</summary>
+    internal void Validate(WireValidation validation) => Object?.Validate(validation);
+
     /// <summary>Writes the form it was given in.</summary>
     internal void WriteJson(JsonBytes writer) => ModeOrObject.Write<FunctionCallOption, FunctionCallName>(writer, this);
 }

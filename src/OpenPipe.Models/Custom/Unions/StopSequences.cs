@@ -93,6 +93,9 @@ public sealed class StopSequences : IWireWritable
         writer.EndArray();
     }
 
+    /// <summary>Stop sequences carry no constraints of the spec beyond their shape.</summary>
+    internal void Validate(WireValidation validation) => _ = validation;
+
     /// <summary>One stop sequence.</summary>
     /// <param name="sequence">The sequence; null gives null.</param>
     [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(sequence))]

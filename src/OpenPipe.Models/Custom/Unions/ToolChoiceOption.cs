@@ -65,6 +65,9 @@ public sealed class ToolChoiceOption : IModeOrObject<ToolChoiceOption, NamedTool
 
     void IWireWritable.WriteJson(JsonBytes writer) => WriteJson(writer);
 
+    /// <summary>Checks the object form, at the option's own path (as in the JSON).</summary>
+    internal void Validate(WireValidation validation) => Object?.Validate(validation);
+
     /// <summary>Writes the form it was given in.</summary>
     internal void WriteJson(JsonBytes writer) => ModeOrObject.Write<ToolChoiceOption, NamedToolChoice>(writer, this);
 }

@@ -325,4 +325,75 @@ public partial class AssistantMessage
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny(), "role");
         writer.EndObject();
     }
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this AssistantMessage or anything in it breaks, with its JSON path.</summary>
+    internal override void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.Audio is { } c0 && validation.Enter("audio"))
+        {
+            c0.Validate(validation);
+
+            validation.Leave();
+        }
+
+        if (this.Content is { } c1 && validation.Enter("content"))
+        {
+            c1.Validate(validation);
+
+            validation.Leave();
+        }
+
+        if (this.FunctionCall is { } c2 && validation.Enter("function_call"))
+        {
+            c2.Validate(validation);
+
+            validation.Leave();
+        }
+
+        if (this.ToolCalls is { } c3 && validation.Enter("tool_calls"))
+        {
+            for (int i = 0; i < c3.Count; i++)
+            {
+                if (c3[i] is { } item && validation.Enter(i))
+                {
+                    item.Validate(validation);
+                    validation.Leave();
+                }
+            }
+
+            validation.Leave();
+        }
+
+        if (this.Annotations is { } c6 && validation.Enter("annotations"))
+        {
+            for (int i = 0; i < c6.Count; i++)
+            {
+                if (c6[i] is { } item && validation.Enter(i))
+                {
+                    item.Validate(validation);
+                    validation.Leave();
+                }
+            }
+
+            validation.Leave();
+        }
+    }
 }

@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class ChatCompletionChoice : IWireWritable
+public partial class ChatCompletionChoice : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = ["finish_reason", "index", "message", "logprobs", "content_filter_results", "criteria_results"];
 
@@ -314,5 +314,47 @@ public partial class ChatCompletionChoice : IWireWritable
         }
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this ChatCompletionChoice or anything in it breaks, with its JSON path.</summary>
+    internal void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.Message is null)
+            {
+                validation.Required("message");
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.Message is { } c2 && validation.Enter("message"))
+        {
+            c2.Validate(validation);
+
+            validation.Leave();
+        }
+
+        if (this.Logprobs is { } c3 && validation.Enter("logprobs"))
+        {
+            c3.Validate(validation);
+
+            validation.Leave();
+        }
     }
 }

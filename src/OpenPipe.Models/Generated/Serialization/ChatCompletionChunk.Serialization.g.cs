@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class ChatCompletionChunk : IWireWritable
+public partial class ChatCompletionChunk : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = ["id", "object", "created", "model", "system_fingerprint", "service_tier", "obfuscation", "choices", "usage"];
 
@@ -339,5 +339,66 @@ public partial class ChatCompletionChunk : IWireWritable
         }
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this ChatCompletionChunk or anything in it breaks, with its JSON path.</summary>
+    internal void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.Id is null)
+            {
+                validation.Required("id");
+            }
+            if (this.Object is null)
+            {
+                validation.Required("object");
+            }
+            if (this.Model is null)
+            {
+                validation.Required("model");
+            }
+            if (this.Choices is null)
+            {
+                validation.Required("choices");
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.Choices is { } c7 && validation.Enter("choices"))
+        {
+            for (int i = 0; i < c7.Count; i++)
+            {
+                if (c7[i] is { } item && validation.Enter(i))
+                {
+                    item.Validate(validation);
+                    validation.Leave();
+                }
+            }
+
+            validation.Leave();
+        }
+
+        if (this.Usage is { } c8 && validation.Enter("usage"))
+        {
+            c8.Validate(validation);
+
+            validation.Leave();
+        }
     }
 }

@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class ChatCompletionChunkChoice : IWireWritable
+public partial class ChatCompletionChunkChoice : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = ["index", "delta", "finish_reason", "logprobs"];
 
@@ -175,5 +175,47 @@ public partial class ChatCompletionChunkChoice : IWireWritable
         }
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this ChatCompletionChunkChoice or anything in it breaks, with its JSON path.</summary>
+    internal void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.Delta is null)
+            {
+                validation.Required("delta");
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.Delta is { } c1 && validation.Enter("delta"))
+        {
+            c1.Validate(validation);
+
+            validation.Leave();
+        }
+
+        if (this.Logprobs is { } c3 && validation.Enter("logprobs"))
+        {
+            c3.Validate(validation);
+
+            validation.Leave();
+        }
     }
 }

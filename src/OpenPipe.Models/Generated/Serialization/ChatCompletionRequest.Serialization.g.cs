@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class ChatCompletionRequest : IWireWritable
+public partial class ChatCompletionRequest : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = ["messages", "model", "audio", "function_call", "functions", "tool_choice", "tools", "n", "max_tokens", "max_completion_tokens", "temperature", "top_p", "presence_penalty", "frequency_penalty", "stop", "response_format", "logprobs", "top_logprobs", "stream_options", "store", "metadata", "stream"];
 
@@ -795,5 +795,160 @@ public partial class ChatCompletionRequest : IWireWritable
         }
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this ChatCompletionRequest or anything in it breaks, with its JSON path.</summary>
+    internal void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.Messages is null)
+            {
+                validation.Required("messages");
+            }
+            else
+            {
+                if (this.Messages!.Count < 1)
+                {
+                    validation.MinLength("messages", 1);
+                }
+            }
+            if (this.Model is null)
+            {
+                validation.Required("model");
+            }
+            if (this.N is { } rN && !(rN >= 1D && rN <= 128D))
+            {
+                validation.Range("n", (double)1D, (double)128D);
+            }
+            if (this.MaxTokens is { } rMaxTokens && !(rMaxTokens >= 1D && rMaxTokens <= double.MaxValue))
+            {
+                validation.Range("max_tokens", (double)1D, (double)double.MaxValue);
+            }
+            if (this.MaxCompletionTokens is { } rMaxCompletionTokens && !(rMaxCompletionTokens >= 1D && rMaxCompletionTokens <= double.MaxValue))
+            {
+                validation.Range("max_completion_tokens", (double)1D, (double)double.MaxValue);
+            }
+            if (this.Temperature is { } rTemperature && !(rTemperature >= 0D && rTemperature <= 2D))
+            {
+                validation.Range("temperature", (double)0D, (double)2D);
+            }
+            if (this.TopP is { } rTopP && !(rTopP >= 0D && rTopP <= 1D))
+            {
+                validation.Range("top_p", (double)0D, (double)1D);
+            }
+            if (this.PresencePenalty is { } rPresencePenalty && !(rPresencePenalty >= -2D && rPresencePenalty <= 2D))
+            {
+                validation.Range("presence_penalty", (double)-2D, (double)2D);
+            }
+            if (this.FrequencyPenalty is { } rFrequencyPenalty && !(rFrequencyPenalty >= -2D && rFrequencyPenalty <= 2D))
+            {
+                validation.Range("frequency_penalty", (double)-2D, (double)2D);
+            }
+            if (this.TopLogprobs is { } rTopLogprobs && !(rTopLogprobs >= 0D && rTopLogprobs <= 20D))
+            {
+                validation.Range("top_logprobs", (double)0D, (double)20D);
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.Messages is { } c0 && validation.Enter("messages"))
+        {
+            for (int i = 0; i < c0.Count; i++)
+            {
+                if (c0[i] is { } item && validation.Enter(i))
+                {
+                    item.Validate(validation);
+                    validation.Leave();
+                }
+            }
+
+            validation.Leave();
+        }
+
+        if (this.Audio is { } c2 && validation.Enter("audio"))
+        {
+            c2.Validate(validation);
+
+            validation.Leave();
+        }
+
+        if (this.FunctionCall is { } c3 && validation.Enter("function_call"))
+        {
+            c3.Validate(validation);
+
+            validation.Leave();
+        }
+
+        if (this.Functions is { } c4 && validation.Enter("functions"))
+        {
+            for (int i = 0; i < c4.Count; i++)
+            {
+                if (c4[i] is { } item && validation.Enter(i))
+                {
+                    item.Validate(validation);
+                    validation.Leave();
+                }
+            }
+
+            validation.Leave();
+        }
+
+        if (this.ToolChoice is { } c5 && validation.Enter("tool_choice"))
+        {
+            c5.Validate(validation);
+
+            validation.Leave();
+        }
+
+        if (this.Tools is { } c6 && validation.Enter("tools"))
+        {
+            for (int i = 0; i < c6.Count; i++)
+            {
+                if (c6[i] is { } item && validation.Enter(i))
+                {
+                    item.Validate(validation);
+                    validation.Leave();
+                }
+            }
+
+            validation.Leave();
+        }
+
+        if (this.Stop is { } c14 && validation.Enter("stop"))
+        {
+            c14.Validate(validation);
+
+            validation.Leave();
+        }
+
+        if (this.ResponseFormat is { } c15 && validation.Enter("response_format"))
+        {
+            c15.Validate(validation);
+
+            validation.Leave();
+        }
+
+        if (this.StreamOptions is { } c18 && validation.Enter("stream_options"))
+        {
+            c18.Validate(validation);
+
+            validation.Leave();
+        }
     }
 }

@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class ChatCompletionResponseMessage : IWireWritable
+public partial class ChatCompletionResponseMessage : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = ["reasoning_content", "content", "refusal", "role", "function_call", "tool_calls", "annotations", "audio"];
 
@@ -344,5 +344,75 @@ public partial class ChatCompletionResponseMessage : IWireWritable
         }
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this ChatCompletionResponseMessage or anything in it breaks, with its JSON path.</summary>
+    internal void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.Role is null)
+            {
+                validation.Required("role");
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.FunctionCall is { } c4 && validation.Enter("function_call"))
+        {
+            c4.Validate(validation);
+
+            validation.Leave();
+        }
+
+        if (this.ToolCalls is { } c5 && validation.Enter("tool_calls"))
+        {
+            for (int i = 0; i < c5.Count; i++)
+            {
+                if (c5[i] is { } item && validation.Enter(i))
+                {
+                    item.Validate(validation);
+                    validation.Leave();
+                }
+            }
+
+            validation.Leave();
+        }
+
+        if (this.Annotations is { } c6 && validation.Enter("annotations"))
+        {
+            for (int i = 0; i < c6.Count; i++)
+            {
+                if (c6[i] is { } item && validation.Enter(i))
+                {
+                    item.Validate(validation);
+                    validation.Leave();
+                }
+            }
+
+            validation.Leave();
+        }
+
+        if (this.Audio is { } c7 && validation.Enter("audio"))
+        {
+            c7.Validate(validation);
+
+            validation.Leave();
+        }
     }
 }

@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class ChatCompletionTool : IWireWritable
+public partial class ChatCompletionTool : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = ["function", "type"];
 
@@ -121,5 +121,40 @@ public partial class ChatCompletionTool : IWireWritable
         WireJson.WriteOpen(writer, this.Type);
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this ChatCompletionTool or anything in it breaks, with its JSON path.</summary>
+    internal void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.Function is null)
+            {
+                validation.Required("function");
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.Function is { } c0 && validation.Enter("function"))
+        {
+            c0.Validate(validation);
+
+            validation.Leave();
+        }
     }
 }

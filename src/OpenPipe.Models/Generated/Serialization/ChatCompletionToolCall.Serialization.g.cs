@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class ChatCompletionToolCall : IWireWritable
+public partial class ChatCompletionToolCall : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = ["id", "function", "type"];
 
@@ -148,5 +148,44 @@ public partial class ChatCompletionToolCall : IWireWritable
         WireJson.WriteOpen(writer, this.Type);
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this ChatCompletionToolCall or anything in it breaks, with its JSON path.</summary>
+    internal void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.Id is null)
+            {
+                validation.Required("id");
+            }
+            if (this.Function is null)
+            {
+                validation.Required("function");
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.Function is { } c1 && validation.Enter("function"))
+        {
+            c1.Validate(validation);
+
+            validation.Leave();
+        }
     }
 }

@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class ChoiceLogprobs : IWireWritable
+public partial class ChoiceLogprobs : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = ["content", "refusal"];
 
@@ -182,5 +182,57 @@ public partial class ChoiceLogprobs : IWireWritable
         }
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this ChoiceLogprobs or anything in it breaks, with its JSON path.</summary>
+    internal void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.Content is { } c0 && validation.Enter("content"))
+        {
+            for (int i = 0; i < c0.Count; i++)
+            {
+                if (c0[i] is { } item && validation.Enter(i))
+                {
+                    item.Validate(validation);
+                    validation.Leave();
+                }
+            }
+
+            validation.Leave();
+        }
+
+        if (this.Refusal is { } c1 && validation.Enter("refusal"))
+        {
+            for (int i = 0; i < c1.Count; i++)
+            {
+                if (c1[i] is { } item && validation.Enter(i))
+                {
+                    item.Validate(validation);
+                    validation.Leave();
+                }
+            }
+
+            validation.Leave();
+        }
     }
 }

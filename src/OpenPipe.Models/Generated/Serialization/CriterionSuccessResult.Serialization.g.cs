@@ -186,4 +186,26 @@ public partial class CriterionSuccessResult
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny(), "status");
         writer.EndObject();
     }
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this CriterionSuccessResult or anything in it breaks, with its JSON path.</summary>
+    internal override void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+    }
 }

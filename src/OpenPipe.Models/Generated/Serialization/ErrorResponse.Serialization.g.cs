@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class ErrorResponse : IWireWritable
+public partial class ErrorResponse : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = ["message", "code", "issues", "error"];
 
@@ -207,5 +207,58 @@ public partial class ErrorResponse : IWireWritable
         }
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this ErrorResponse or anything in it breaks, with its JSON path.</summary>
+    internal void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.Message is null)
+            {
+                validation.Required("message");
+            }
+            if (this.Code is null)
+            {
+                validation.Required("code");
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.Issues is { } c2 && validation.Enter("issues"))
+        {
+            for (int i = 0; i < c2.Count; i++)
+            {
+                if (c2[i] is { } item && validation.Enter(i))
+                {
+                    item.Validate(validation);
+                    validation.Leave();
+                }
+            }
+
+            validation.Leave();
+        }
+
+        if (this.Error is { } c3 && validation.Enter("error"))
+        {
+            c3.Validate(validation);
+
+            validation.Leave();
+        }
     }
 }

@@ -137,4 +137,30 @@ public partial class FunctionMessage
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny(), "role");
         writer.EndObject();
     }
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this FunctionMessage or anything in it breaks, with its JSON path.</summary>
+    internal override void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.Name is null)
+            {
+                validation.Required("name");
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+    }
 }

@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class ModelInfo : IWireWritable
+public partial class ModelInfo : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = ["id", "object", "created", "owned_by"];
 
@@ -175,5 +175,41 @@ public partial class ModelInfo : IWireWritable
         }
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this ModelInfo or anything in it breaks, with its JSON path.</summary>
+    internal void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.Id is null)
+            {
+                validation.Required("id");
+            }
+            if (this.Object is null)
+            {
+                validation.Required("object");
+            }
+            if (this.OwnedBy is null)
+            {
+                validation.Required("owned_by");
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
     }
 }

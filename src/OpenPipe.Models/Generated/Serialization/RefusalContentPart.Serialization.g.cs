@@ -105,4 +105,30 @@ public partial class RefusalContentPart
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny(), "type");
         writer.EndObject();
     }
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this RefusalContentPart or anything in it breaks, with its JSON path.</summary>
+    internal override void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.Refusal is null)
+            {
+                validation.Required("refusal");
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+    }
 }

@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class ResponseFormat : IWireWritable
+public partial class ResponseFormat : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = [];
 
@@ -99,5 +99,29 @@ public partial class ResponseFormat : IWireWritable
         writer.StartObject();
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this ResponseFormat or anything in it breaks, with its JSON path.</summary>
+    internal virtual void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
     }
 }

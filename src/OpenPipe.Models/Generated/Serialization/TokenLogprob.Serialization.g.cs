@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class TokenLogprob : IWireWritable
+public partial class TokenLogprob : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = ["token", "bytes", "logprob", "top_logprobs"];
 
@@ -209,5 +209,51 @@ public partial class TokenLogprob : IWireWritable
         }
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this TokenLogprob or anything in it breaks, with its JSON path.</summary>
+    internal void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.Token is null)
+            {
+                validation.Required("token");
+            }
+            if (this.TopLogprobs is null)
+            {
+                validation.Required("top_logprobs");
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.TopLogprobs is { } c3 && validation.Enter("top_logprobs"))
+        {
+            for (int i = 0; i < c3.Count; i++)
+            {
+                if (c3[i] is { } item && validation.Enter(i))
+                {
+                    item.Validate(validation);
+                    validation.Leave();
+                }
+            }
+
+            validation.Leave();
+        }
     }
 }

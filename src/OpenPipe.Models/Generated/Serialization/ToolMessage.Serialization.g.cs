@@ -132,4 +132,37 @@ public partial class ToolMessage
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny(), "role");
         writer.EndObject();
     }
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this ToolMessage or anything in it breaks, with its JSON path.</summary>
+    internal override void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.ToolCallId is null)
+            {
+                validation.Required("tool_call_id");
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.Content is { } c0 && validation.Enter("content"))
+        {
+            c0.Validate(validation);
+
+            validation.Leave();
+        }
+    }
 }

@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class UpdateLogTagsRequest : IWireWritable
+public partial class UpdateLogTagsRequest : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = ["filters", "tags"];
 
@@ -197,5 +197,51 @@ public partial class UpdateLogTagsRequest : IWireWritable
         }
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this UpdateLogTagsRequest or anything in it breaks, with its JSON path.</summary>
+    internal void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+            if (this.Filters is null)
+            {
+                validation.Required("filters");
+            }
+            if (this.Tags is null)
+            {
+                validation.Required("tags");
+            }
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.Filters is { } c0 && validation.Enter("filters"))
+        {
+            for (int i = 0; i < c0.Count; i++)
+            {
+                if (c0[i] is { } item && validation.Enter(i))
+                {
+                    item.Validate(validation);
+                    validation.Leave();
+                }
+            }
+
+            validation.Leave();
+        }
     }
 }

@@ -11,7 +11,7 @@ using System.Text.Json;
 
 namespace OpenPipe;
 
-public partial class Usage : IWireWritable
+public partial class Usage : IWireWritable, IWireValidatable
 {
     private static readonly string[] JsonMembers = ["prompt_tokens", "completion_tokens", "total_tokens", "prompt_cache_hit_tokens", "prompt_cache_miss_tokens", "completion_tokens_details", "prompt_tokens_details", "criteria"];
 
@@ -321,5 +321,43 @@ public partial class Usage : IWireWritable
         }
         WireJson.WriteExtension(writer, AdditionalPropertiesIfAny());
         writer.EndObject();
+    }
+
+    void IWireValidatable.Validate(WireValidation validation) => Validate(validation);
+
+    /// <summary>A class's own rule, checked when its members passed (written by hand where a class has one).</summary>
+    partial void ValidateObject(WireValidation validation);
+
+    /// <summary>Whether the members' constraints apply (a hand-written partial may say they do not, for a kind it does not model).</summary>
+    partial void ValidatingMembers(ref bool check);
+
+    /// <summary>Reports each constraint of the spec this Usage or anything in it breaks, with its JSON path.</summary>
+    internal void Validate(WireValidation validation)
+    {
+        int before = validation.Count;
+        bool check = true;
+        ValidatingMembers(ref check);
+        if (check)
+        {
+        }
+
+        if (validation.Count == before)
+        {
+            ValidateObject(validation);
+        }
+
+        if (this.CompletionTokensDetails is { } c5 && validation.Enter("completion_tokens_details"))
+        {
+            c5.Validate(validation);
+
+            validation.Leave();
+        }
+
+        if (this.PromptTokensDetails is { } c6 && validation.Enter("prompt_tokens_details"))
+        {
+            c6.Validate(validation);
+
+            validation.Leave();
+        }
     }
 }

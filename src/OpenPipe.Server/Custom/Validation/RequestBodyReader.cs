@@ -1,13 +1,14 @@
 // Adds: the one place a request body becomes a wire DTO (a ChatCompletionRequest for both mappings,
 // or any other request the API defines): content type and charset (415), Content-Encoding decoded or
-// refused (415), size limit (413, counted after decoding), failures while reading named (RequestInput). A body the UTF-8 fast reader accepts
-// (the generated readers: well-formed, strict UTF-8, no repeated key, primitives of their own JSON type) is
-// read in that one pass; any other is checked as strict UTF-8 and well-formed JSON (depth limit, no
-// duplicate keys, nothing after the object; what is wrong with one that is not, and where, is named
-// by JsonTextErrors only after the check failed), then read by Newtonsoft with the wire settings and
-// strict primitives (a string is not a boolean) with every read error kept with its JSON path.
-// Then the spec's constraints ([Range], [Required], message roles) checked through the
-// object graph with JSON names, so a bad field is reported as `temperature` or `messages.1.role`.
+// refused (415), size limit (413, counted after decoding), failures while reading named
+// (RequestInput). A body the generated readers accept (well-formed, strict UTF-8, no repeated key,
+// primitives of their own JSON type) is read in that one pass; any other is checked as strict UTF-8
+// and well-formed JSON (depth limit, no duplicate keys, nothing after the object; what is wrong with
+// one that is not, and where, is named by JsonTextErrors only after the check failed), then read by
+// Newtonsoft with the wire settings and strict primitives (a string is not a boolean) with every read
+// error kept with its JSON path. Then the spec's constraints ([Range], [Required], message roles) are
+// checked by the generated validation, each bad field reported by its JSON path (`temperature`,
+// `messages.1.role`).
 
 using System;
 using System.Buffers;
@@ -291,7 +292,7 @@ internal static partial class RequestBodyReader
     {
         if (issues.Count == 0)
         {
-            SpecValidator.Validate(value!, issues);
+            issues.AddRange(OpenPipeValidation.Validate(value!));
         }
 
         if (issues.Count > 0)

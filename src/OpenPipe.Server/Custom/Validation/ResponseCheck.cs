@@ -1,6 +1,6 @@
 // Adds: ResponseCheck, the optional check of what leaves the server (on by default in Development,
 // OpenPipeServerOptions.CheckResponses): each completion or chunk is validated against the
-// generated contract ([Required] and the rest, via SpecValidator) plus the `object` constants, and
+// generated contract (the spec's constraints, checked by the generated validation) plus the `object` constants, and
 // the first violation of a response is logged with its JSON path. The response is still sent.
 
 using System.Collections.Generic;
@@ -26,7 +26,7 @@ internal sealed partial class ResponseCheck(ILogger logger)
             issues.Add(new ErrorIssue { Message = $"created is {completion.Created}; set it to the Unix time in seconds.", Path = ["created"] });
         }
 
-        SpecValidator.Validate(completion, issues);
+        issues.AddRange(OpenPipeValidation.Validate(completion));
         Report("ChatCompletion", issues);
     }
 
@@ -49,7 +49,7 @@ internal sealed partial class ResponseCheck(ILogger logger)
                 issues.Add(new ErrorIssue { Message = $"created is {chunk.Created}; set it to the Unix time in seconds.", Path = ["created"] });
             }
 
-            SpecValidator.Validate(chunk, issues);
+            issues.AddRange(OpenPipeValidation.Validate(chunk));
         }
 
         Report("ChatCompletionChunk", issues);
