@@ -97,6 +97,80 @@ public sealed class GenerationTests
     }
 
     [Test]
+    public async Task Build_AfterAddingASchemaAndAUnionVariant_GeneratesTheirSerializersAndValidation()
+    {
+        // Arrange: a copy whose spec gains a content part kind (`file`, a new union variant) with a new
+        // schema of its own (FileReference: a required id and a ranged size).
+        string copy = CopyRepository();
+        string spec = Path.Combine(copy, "openapi", "openpipe.yaml");
+        string text = File.ReadAllText(spec);
+        const string mapping = "          refusal: '#/components/schemas/RefusalContentPart'\n";
+        const string kinds = "          enum: [text, image_url, input_audio, refusal]\n";
+        const string next = "    RefusalContentPart:\n";
+        Assert.That(text, Does.Contain(mapping).And.Contain(kinds).And.Contain(next));
+        File.WriteAllText(spec, text
+            .Replace(mapping, mapping + "          file: '#/components/schemas/FileContentPart'\n", StringComparison.Ordinal)
+            .Replace(kinds, "          enum: [text, image_url, input_audio, refusal, file]\n", StringComparison.Ordinal)
+            .Replace(next, """
+                FileContentPart:
+                  description: A file part (type `file`).
+                  allOf:
+                    - $ref: '#/components/schemas/ChatMessageContentPart'
+                    - type: object
+                      required: [file]
+                      properties:
+                        type:
+                          description: Always `file` for this kind of part.
+                          type: string
+                          enum: [file]
+                        file:
+                          $ref: '#/components/schemas/FileReference'
+                FileReference:
+                  type: object
+                  description: A file by id.
+                  required: [file_id]
+                  properties:
+                    file_id:
+                      type: string
+                      description: The file's id.
+                    size:
+                      type: number
+                      minimum: 0
+                      maximum: 1000
+                      description: Its size.
+
+            """.Replace("\r\n", "\n", StringComparison.Ordinal) + next, StringComparison.Ordinal));
+
+        try
+        {
+            // Act: a build, its new public API accepted as the README's command does, and the build again.
+            var first = await Repo.RunAsync("dotnet", "build src/OpenPipe.Models -nodeReuse:false", copy, BuildTimeout);
+            var accepted = first.Output.Split('\n')
+                .Select(l => System.Text.RegularExpressions.Regex.Match(l, "error RS0016: Symbol '(.*)' is not part of the declared public API"))
+                .Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct().ToList();
+            File.AppendAllLines(Path.Combine(copy, "src", "OpenPipe.Models", "PublicAPI.Unshipped.txt"), accepted);
+            var build = await Repo.RunAsync("dotnet", "build src/OpenPipe.Models -nodeReuse:false", copy, BuildTimeout);
+
+            // Assert: no hand edit, and the new kind and schema have their reading, writing and validation.
+            Assert.That(first.Output, Does.Contain("regenerating with NSwag"));
+            Assert.That(accepted, Does.Contain("OpenPipe.FileContentPart").And.Contain("OpenPipe.FileReference"), first.Output);
+            Assert.That(build.ExitCode, Is.Zero, build.Output);
+            string serialization = Path.Combine(copy, "src/OpenPipe.Models/Generated/Serialization");
+            string part = File.ReadAllText(Path.Combine(serialization, "FileContentPart.Serialization.g.cs"));
+            string reference = File.ReadAllText(Path.Combine(serialization, "FileReference.Serialization.g.cs"));
+            string union = File.ReadAllText(Path.Combine(serialization, "ChatMessageContentPart.Serialization.g.cs"));
+            Assert.That(union, Does.Contain("case \"file\":").And.Contain("FileContentPart.TryReadJsonMembers"));
+            Assert.That(part, Does.Contain("writer.String(\"file\");"), "the discriminator is written first");
+            Assert.That(reference, Does.Contain("reader.ValueTextEquals(\"file_id\"u8)").And.Contain("validation.Range(\"size\""));
+            Assert.That(File.ReadAllText(Path.Combine(serialization, "WireTypes.g.cs")), Does.Contain("WireReaders<FileReference>.Read = FileReference.TryReadJson;"));
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+        }
+    }
+
+    [Test]
     public async Task Build_WithADanglingReferenceInTheSpec_FailsNamingTheSpecFileAndLine()
     {
         // Arrange
