@@ -62,34 +62,6 @@ public static class OpenPipeJson
         return settings;
     }
 
-    /// <summary>
-    /// The contract of <paramref name="type"/> under <see cref="Settings"/> and the converter
-    /// Newtonsoft uses for a value of that type with no member converter: the type's own
-    /// (<c>[JsonConverter]</c>), else the first of the settings' converters that takes it, else
-    /// Newtonsoft's built-in one; null when there is none (the fast reader and writer follow this).
-    /// </summary>
-    /// <param name="type">The value's type.</param>
-    /// <param name="contract">The type's contract.</param>
-    /// <returns>The converter, or null.</returns>
-    internal static JsonConverter? ConverterFor(Type type, out JsonContract contract)
-    {
-        contract = Serializer.ContractResolver.ResolveContract(type);
-        if (contract.Converter is { } own)
-        {
-            return own;
-        }
-
-        foreach (var converter in Serializer.Converters)
-        {
-            if (converter.CanConvert(type))
-            {
-                return converter;
-            }
-        }
-
-        return contract.InternalConverter;
-    }
-
     /// <summary>Whether <paramref name="serializer"/> reads and writes with the wire settings' contracts, which the fast reader and writer follow.</summary>
     /// <param name="serializer">A serializer.</param>
     /// <returns>Whether it shares the wire settings' contract resolver.</returns>
@@ -171,9 +143,8 @@ public static class OpenPipeJson
             return value;
         }
 
-        using var text = new CharBufferReader();
-        text.Load(utf8);
-        using var reader = CreateReader(text);
+        // Outside the generated readers' shape (rare): Newtonsoft reads the decoded text.
+        using var reader = CreateReader(new StringReader(System.Text.Encoding.UTF8.GetString(utf8)));
         return serializer.Deserialize<T>(reader);
     }
 
@@ -213,13 +184,8 @@ public static class OpenPipeJson
             }
         }
 
-        using var text = new Utf8BufferTextWriter(destination);
-        using (var json = new JsonTextWriter(text) { ArrayPool = CharPool, CloseOutput = false })
-        {
-            Serializer.Serialize(json, value);
-        }
-
-        text.Flush();
+        // Outside the generated writers' shape (rare): Newtonsoft writes the text, encoded once.
+        System.Text.EncodingExtensions.GetBytes(System.Text.Encoding.UTF8, JsonConvert.SerializeObject(value, Settings).AsSpan(), destination);
     }
 
     /// <summary>
