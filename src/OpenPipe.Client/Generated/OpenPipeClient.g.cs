@@ -121,6 +121,298 @@ namespace OpenPipe.Client
         /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
         System.Threading.Tasks.Task<ModelList> ListModelsAsync(System.Threading.CancellationToken cancellationToken);
 
+        /// <summary>
+        /// List logged calls
+        /// </summary>
+        /// <remarks>
+        /// The caller's logged calls (an admin key's: every key's), newest first (by `received_at`, then `id`), filtered by every given parameter. Pages with `limit` and `cursor`: pass the `next_cursor` of one page as `cursor` to get the next; pages stay consistent while calls are logged (a row appears once, and no row that existed when the first page was read is left out). A parameter this operation does not know, a repeated one (other than `tag`) or a value it cannot read is a 400 naming the parameter.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <param name="limit">How many calls a page holds, 1 to 200. Default 50.</param>
+        /// <param name="cursor">The `next_cursor` of the previous page; absent for the first page.</param>
+        /// <returns>One page of logged calls.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<LogList> ListLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, int? limit, string? cursor);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// List logged calls
+        /// </summary>
+        /// <remarks>
+        /// The caller's logged calls (an admin key's: every key's), newest first (by `received_at`, then `id`), filtered by every given parameter. Pages with `limit` and `cursor`: pass the `next_cursor` of one page as `cursor` to get the next; pages stay consistent while calls are logged (a row appears once, and no row that existed when the first page was read is left out). A parameter this operation does not know, a repeated one (other than `tag`) or a value it cannot read is a 400 naming the parameter.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <param name="limit">How many calls a page holds, 1 to 200. Default 50.</param>
+        /// <param name="cursor">The `next_cursor` of the previous page; absent for the first page.</param>
+        /// <returns>One page of logged calls.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<LogList> ListLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, int? limit, string? cursor, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Get one logged call
+        /// </summary>
+        /// <remarks>
+        /// One logged call with its whole request, response and metadata. A call logged under another key is 404 for an API key, as one that does not exist.
+        /// </remarks>
+        /// <param name="id">The call's `id`.</param>
+        /// <returns>The logged call.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<LogEntry> GetLogAsync(long id);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Get one logged call
+        /// </summary>
+        /// <remarks>
+        /// One logged call with its whole request, response and metadata. A call logged under another key is 404 for an API key, as one that does not exist.
+        /// </remarks>
+        /// <param name="id">The call's `id`.</param>
+        /// <returns>The logged call.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<LogEntry> GetLogAsync(long id, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Export logged calls as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read; the counts arrive as HTTP trailers `op-export-written` and `op-export-skipped` (with `op-export-skipped-failed`, `op-export-skipped-no-response` and `op-export-skipped-unusable`), announced in the `Trailer` header.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<FileResponse> ExportLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Export logged calls as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read; the counts arrive as HTTP trailers `op-export-written` and `op-export-skipped` (with `op-export-skipped-failed`, `op-export-skipped-no-response` and `op-export-skipped-unusable`), announced in the `Trailer` header.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<FileResponse> ExportLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Get the latest logged call
+        /// </summary>
+        /// <remarks>
+        /// The caller's most recently logged call (an admin key's: any key's), in OpenPipe's shape, or `null` when there is none. OpenPipe's SDK tests call it after each logged request.
+        /// </remarks>
+        /// <returns>The latest logged call, or null.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<LatestLoggedCall?> LocalTestingOnlyGetLatestLoggedCallAsync();
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Get the latest logged call
+        /// </summary>
+        /// <remarks>
+        /// The caller's most recently logged call (an admin key's: any key's), in OpenPipe's shape, or `null` when there is none. OpenPipe's SDK tests call it after each logged request.
+        /// </remarks>
+        /// <returns>The latest logged call, or null.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<LatestLoggedCall?> LocalTestingOnlyGetLatestLoggedCallAsync(System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Create a dataset
+        /// </summary>
+        /// <remarks>
+        /// Creates an empty dataset owned by the caller's key and answers its id.
+        /// </remarks>
+        /// <returns>The dataset was created.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<CreateDatasetResponse> UnstableDatasetCreateAsync(CreateDatasetRequest body);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Create a dataset
+        /// </summary>
+        /// <remarks>
+        /// Creates an empty dataset owned by the caller's key and answers its id.
+        /// </remarks>
+        /// <returns>The dataset was created.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<CreateDatasetResponse> UnstableDatasetCreateAsync(CreateDatasetRequest body, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Add entries to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds 1 to 100 entries in the fine-tuning message shape to a dataset (named by `archiveId`, as OpenPipe's API names it, or `datasetId`). An entry that is not usable for training (no messages, or not ending in an assistant message) is not added and is reported in `errors` by its index; the others are. An entry without a `split` is put in TRAIN or TEST so that the dataset keeps four training entries to one test entry.
+        /// </remarks>
+        /// <returns>The entries that could be added were added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<CreateDatasetEntriesResponse> UnstableDatasetEntryCreateAsync(CreateDatasetEntriesRequest body);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Add entries to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds 1 to 100 entries in the fine-tuning message shape to a dataset (named by `archiveId`, as OpenPipe's API names it, or `datasetId`). An entry that is not usable for training (no messages, or not ending in an assistant message) is not added and is reported in `errors` by its index; the others are. An entry without a `split` is put in TRAIN or TEST so that the dataset keeps four training entries to one test entry.
+        /// </remarks>
+        /// <returns>The entries that could be added were added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<CreateDatasetEntriesResponse> UnstableDatasetEntryCreateAsync(CreateDatasetEntriesRequest body, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// List datasets
+        /// </summary>
+        /// <remarks>
+        /// The caller's datasets (an admin key's: every key's), newest first, with their entry counts.
+        /// </remarks>
+        /// <returns>The datasets.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<DatasetList> ListDatasetsAsync();
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// List datasets
+        /// </summary>
+        /// <remarks>
+        /// The caller's datasets (an admin key's: every key's), newest first, with their entry counts.
+        /// </remarks>
+        /// <returns>The datasets.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<DatasetList> ListDatasetsAsync(System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Add logged calls to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds every logged call that matches the filters (the same as `GET /logs`) to the dataset, as a reference to the call: the dataset's export writes it as the log export does. Calls that failed or have no response are not added and are counted; a call already in the dataset is not added twice. `split` puts every added call in TRAIN or TEST; without it, one call in five (by id) goes to TEST.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">The split of every added call.</param>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>What was added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<AddLogsToDatasetResponse> AddLogsToDatasetAsync(string datasetId, DatasetSplit? split, string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Add logged calls to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds every logged call that matches the filters (the same as `GET /logs`) to the dataset, as a reference to the call: the dataset's export writes it as the log export does. Calls that failed or have no response are not added and are counted; a call already in the dataset is not added twice. `split` puts every added call in TRAIN or TEST; without it, one call in five (by id) goes to TEST.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">The split of every added call.</param>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>What was added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<AddLogsToDatasetResponse> AddLogsToDatasetAsync(string datasetId, DatasetSplit? split, string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Export a dataset as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines and trailers as `GET /logs/export`). `split` exports one split only.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">Only the entries of this split.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<FileResponse> ExportDatasetAsync(string datasetId, DatasetSplit? split);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Export a dataset as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines and trailers as `GET /logs/export`). `split` exports one split only.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">Only the entries of this split.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<FileResponse> ExportDatasetAsync(string datasetId, DatasetSplit? split, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Usage, grouped by key, model or day
+        /// </summary>
+        /// <remarks>
+        /// Requests, errors (a status outside 2xx), tokens and cache hits of the logged calls, summed per key id, model or UTC day, for the caller's key (an admin key: every key, or `key_id`'s), optionally within a time range; and each key's limits with their current use.
+        /// </remarks>
+        /// <param name="groupBy">`key`, `model` or `day` (a UTC day, `YYYY-MM-DD`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The usage.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<UsageReport> GetUsageAsync(UsageGroupBy groupBy, System.DateTimeOffset? from, System.DateTimeOffset? to, string? keyId);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Usage, grouped by key, model or day
+        /// </summary>
+        /// <remarks>
+        /// Requests, errors (a status outside 2xx), tokens and cache hits of the logged calls, summed per key id, model or UTC day, for the caller's key (an admin key: every key, or `key_id`'s), optionally within a time range; and each key's limits with their current use.
+        /// </remarks>
+        /// <param name="groupBy">`key`, `model` or `day` (a UTC day, `YYYY-MM-DD`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The usage.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<UsageReport> GetUsageAsync(UsageGroupBy groupBy, System.DateTimeOffset? from, System.DateTimeOffset? to, string? keyId, System.Threading.CancellationToken cancellationToken);
+
     }
 
     [System.CodeDom.Compiler.GeneratedCode("NSwag", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
@@ -636,6 +928,1397 @@ namespace OpenPipe.Client
                         }
                         else
                         if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// List logged calls
+        /// </summary>
+        /// <remarks>
+        /// The caller's logged calls (an admin key's: every key's), newest first (by `received_at`, then `id`), filtered by every given parameter. Pages with `limit` and `cursor`: pass the `next_cursor` of one page as `cursor` to get the next; pages stay consistent while calls are logged (a row appears once, and no row that existed when the first page was read is left out). A parameter this operation does not know, a repeated one (other than `tag`) or a value it cannot read is a 400 naming the parameter.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <param name="limit">How many calls a page holds, 1 to 200. Default 50.</param>
+        /// <param name="cursor">The `next_cursor` of the previous page; absent for the first page.</param>
+        /// <returns>One page of logged calls.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<LogList> ListLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, int? limit, string? cursor)
+        {
+            return ListLogsAsync(model, backend, status, tag, criterion, cacheHit, from, to, q, keyId, limit, cursor, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// List logged calls
+        /// </summary>
+        /// <remarks>
+        /// The caller's logged calls (an admin key's: every key's), newest first (by `received_at`, then `id`), filtered by every given parameter. Pages with `limit` and `cursor`: pass the `next_cursor` of one page as `cursor` to get the next; pages stay consistent while calls are logged (a row appears once, and no row that existed when the first page was read is left out). A parameter this operation does not know, a repeated one (other than `tag`) or a value it cannot read is a 400 naming the parameter.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <param name="limit">How many calls a page holds, 1 to 200. Default 50.</param>
+        /// <param name="cursor">The `next_cursor` of the previous page; absent for the first page.</param>
+        /// <returns>One page of logged calls.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<LogList> ListLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, int? limit, string? cursor, System.Threading.CancellationToken cancellationToken)
+        {
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "logs"
+                    urlBuilder_.Append("logs");
+                    urlBuilder_.Append('?');
+                    if (model != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("model")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(model, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (backend != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("backend")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(backend, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (status != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("status")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(status, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (tag != null)
+                    {
+                            foreach (var item_ in tag) { urlBuilder_.Append(System.Uri.EscapeDataString("tag")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(item_, System.Globalization.CultureInfo.InvariantCulture))).Append('&'); }
+                    }
+                    if (criterion != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("criterion")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(criterion, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (cacheHit != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("cache_hit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(cacheHit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (from != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("from")).Append('=').Append(System.Uri.EscapeDataString(from.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (to != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("to")).Append('=').Append(System.Uri.EscapeDataString(to.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (q != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("q")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(q, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (keyId != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("key_id")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(keyId, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (limit != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("limit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(limit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (cursor != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("cursor")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(cursor, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<LogList>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Get one logged call
+        /// </summary>
+        /// <remarks>
+        /// One logged call with its whole request, response and metadata. A call logged under another key is 404 for an API key, as one that does not exist.
+        /// </remarks>
+        /// <param name="id">The call's `id`.</param>
+        /// <returns>The logged call.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<LogEntry> GetLogAsync(long id)
+        {
+            return GetLogAsync(id, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Get one logged call
+        /// </summary>
+        /// <remarks>
+        /// One logged call with its whole request, response and metadata. A call logged under another key is 404 for an API key, as one that does not exist.
+        /// </remarks>
+        /// <param name="id">The call's `id`.</param>
+        /// <returns>The logged call.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<LogEntry> GetLogAsync(long id, System.Threading.CancellationToken cancellationToken)
+        {
+            if (id == null)
+                throw new System.ArgumentNullException("id");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "logs/{id}"
+                    urlBuilder_.Append("logs/");
+                    urlBuilder_.Append(System.Uri.EscapeDataString(ConvertToString(id, System.Globalization.CultureInfo.InvariantCulture)));
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<LogEntry>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Export logged calls as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read; the counts arrive as HTTP trailers `op-export-written` and `op-export-skipped` (with `op-export-skipped-failed`, `op-export-skipped-no-response` and `op-export-skipped-unusable`), announced in the `Trailer` header.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<FileResponse> ExportLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId)
+        {
+            return ExportLogsAsync(model, backend, status, tag, criterion, cacheHit, from, to, q, keyId, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Export logged calls as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read; the counts arrive as HTTP trailers `op-export-written` and `op-export-skipped` (with `op-export-skipped-failed`, `op-export-skipped-no-response` and `op-export-skipped-unusable`), announced in the `Trailer` header.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<FileResponse> ExportLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, System.Threading.CancellationToken cancellationToken)
+        {
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/jsonl"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "logs/export"
+                    urlBuilder_.Append("logs/export");
+                    urlBuilder_.Append('?');
+                    if (model != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("model")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(model, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (backend != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("backend")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(backend, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (status != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("status")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(status, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (tag != null)
+                    {
+                            foreach (var item_ in tag) { urlBuilder_.Append(System.Uri.EscapeDataString("tag")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(item_, System.Globalization.CultureInfo.InvariantCulture))).Append('&'); }
+                    }
+                    if (criterion != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("criterion")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(criterion, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (cacheHit != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("cache_hit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(cacheHit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (from != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("from")).Append('=').Append(System.Uri.EscapeDataString(from.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (to != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("to")).Append('=').Append(System.Uri.EscapeDataString(to.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (q != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("q")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(q, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (keyId != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("key_id")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(keyId, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200 || status_ == 206)
+                        {
+                            var responseStream_ = response_.Content == null ? System.IO.Stream.Null : await ReadAsStreamAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            var fileResponse_ = new FileResponse(status_, headers_, responseStream_, null, response_);
+                            disposeClient_ = false; disposeResponse_ = false; // response and client are disposed by FileResponse
+                            return fileResponse_;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Get the latest logged call
+        /// </summary>
+        /// <remarks>
+        /// The caller's most recently logged call (an admin key's: any key's), in OpenPipe's shape, or `null` when there is none. OpenPipe's SDK tests call it after each logged request.
+        /// </remarks>
+        /// <returns>The latest logged call, or null.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<LatestLoggedCall?> LocalTestingOnlyGetLatestLoggedCallAsync()
+        {
+            return LocalTestingOnlyGetLatestLoggedCallAsync(System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Get the latest logged call
+        /// </summary>
+        /// <remarks>
+        /// The caller's most recently logged call (an admin key's: any key's), in OpenPipe's shape, or `null` when there is none. OpenPipe's SDK tests call it after each logged request.
+        /// </remarks>
+        /// <returns>The latest logged call, or null.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<LatestLoggedCall?> LocalTestingOnlyGetLatestLoggedCallAsync(System.Threading.CancellationToken cancellationToken)
+        {
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "local-testing-only-get-latest-logged-call"
+                    urlBuilder_.Append("local-testing-only-get-latest-logged-call");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<LatestLoggedCall?>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Create a dataset
+        /// </summary>
+        /// <remarks>
+        /// Creates an empty dataset owned by the caller's key and answers its id.
+        /// </remarks>
+        /// <returns>The dataset was created.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<CreateDatasetResponse> UnstableDatasetCreateAsync(CreateDatasetRequest body)
+        {
+            return UnstableDatasetCreateAsync(body, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Create a dataset
+        /// </summary>
+        /// <remarks>
+        /// Creates an empty dataset owned by the caller's key and answers its id.
+        /// </remarks>
+        /// <returns>The dataset was created.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<CreateDatasetResponse> UnstableDatasetCreateAsync(CreateDatasetRequest body, System.Threading.CancellationToken cancellationToken)
+        {
+            if (body == null)
+                throw new System.ArgumentNullException("body");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    var content_ = OpenPipeJsonContent.Create(body, Serializer);
+                    request_.Content = content_;
+                    request_.Method = System.Net.Http.HttpMethod.Parse("POST");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "unstable/dataset/create"
+                    urlBuilder_.Append("unstable/dataset/create");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<CreateDatasetResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Add entries to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds 1 to 100 entries in the fine-tuning message shape to a dataset (named by `archiveId`, as OpenPipe's API names it, or `datasetId`). An entry that is not usable for training (no messages, or not ending in an assistant message) is not added and is reported in `errors` by its index; the others are. An entry without a `split` is put in TRAIN or TEST so that the dataset keeps four training entries to one test entry.
+        /// </remarks>
+        /// <returns>The entries that could be added were added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<CreateDatasetEntriesResponse> UnstableDatasetEntryCreateAsync(CreateDatasetEntriesRequest body)
+        {
+            return UnstableDatasetEntryCreateAsync(body, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Add entries to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds 1 to 100 entries in the fine-tuning message shape to a dataset (named by `archiveId`, as OpenPipe's API names it, or `datasetId`). An entry that is not usable for training (no messages, or not ending in an assistant message) is not added and is reported in `errors` by its index; the others are. An entry without a `split` is put in TRAIN or TEST so that the dataset keeps four training entries to one test entry.
+        /// </remarks>
+        /// <returns>The entries that could be added were added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<CreateDatasetEntriesResponse> UnstableDatasetEntryCreateAsync(CreateDatasetEntriesRequest body, System.Threading.CancellationToken cancellationToken)
+        {
+            if (body == null)
+                throw new System.ArgumentNullException("body");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    var content_ = OpenPipeJsonContent.Create(body, Serializer);
+                    request_.Content = content_;
+                    request_.Method = System.Net.Http.HttpMethod.Parse("POST");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "unstable/dataset-entry/create"
+                    urlBuilder_.Append("unstable/dataset-entry/create");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<CreateDatasetEntriesResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// List datasets
+        /// </summary>
+        /// <remarks>
+        /// The caller's datasets (an admin key's: every key's), newest first, with their entry counts.
+        /// </remarks>
+        /// <returns>The datasets.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<DatasetList> ListDatasetsAsync()
+        {
+            return ListDatasetsAsync(System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// List datasets
+        /// </summary>
+        /// <remarks>
+        /// The caller's datasets (an admin key's: every key's), newest first, with their entry counts.
+        /// </remarks>
+        /// <returns>The datasets.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<DatasetList> ListDatasetsAsync(System.Threading.CancellationToken cancellationToken)
+        {
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "datasets"
+                    urlBuilder_.Append("datasets");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<DatasetList>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Add logged calls to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds every logged call that matches the filters (the same as `GET /logs`) to the dataset, as a reference to the call: the dataset's export writes it as the log export does. Calls that failed or have no response are not added and are counted; a call already in the dataset is not added twice. `split` puts every added call in TRAIN or TEST; without it, one call in five (by id) goes to TEST.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">The split of every added call.</param>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>What was added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<AddLogsToDatasetResponse> AddLogsToDatasetAsync(string datasetId, DatasetSplit? split, string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId)
+        {
+            return AddLogsToDatasetAsync(datasetId, split, model, backend, status, tag, criterion, cacheHit, from, to, q, keyId, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Add logged calls to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds every logged call that matches the filters (the same as `GET /logs`) to the dataset, as a reference to the call: the dataset's export writes it as the log export does. Calls that failed or have no response are not added and are counted; a call already in the dataset is not added twice. `split` puts every added call in TRAIN or TEST; without it, one call in five (by id) goes to TEST.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">The split of every added call.</param>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>What was added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<AddLogsToDatasetResponse> AddLogsToDatasetAsync(string datasetId, DatasetSplit? split, string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, System.Threading.CancellationToken cancellationToken)
+        {
+            if (datasetId == null)
+                throw new System.ArgumentNullException("datasetId");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Content = new System.Net.Http.StringContent(string.Empty, System.Text.Encoding.UTF8, "application/json");
+                    request_.Method = System.Net.Http.HttpMethod.Parse("POST");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "datasets/{dataset_id}/entries/from-logs"
+                    urlBuilder_.Append("datasets/");
+                    urlBuilder_.Append(System.Uri.EscapeDataString(ConvertToString(datasetId, System.Globalization.CultureInfo.InvariantCulture)));
+                    urlBuilder_.Append("/entries/from-logs");
+                    urlBuilder_.Append('?');
+                    if (split != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("split")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(split, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (model != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("model")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(model, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (backend != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("backend")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(backend, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (status != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("status")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(status, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (tag != null)
+                    {
+                            foreach (var item_ in tag) { urlBuilder_.Append(System.Uri.EscapeDataString("tag")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(item_, System.Globalization.CultureInfo.InvariantCulture))).Append('&'); }
+                    }
+                    if (criterion != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("criterion")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(criterion, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (cacheHit != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("cache_hit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(cacheHit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (from != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("from")).Append('=').Append(System.Uri.EscapeDataString(from.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (to != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("to")).Append('=').Append(System.Uri.EscapeDataString(to.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (q != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("q")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(q, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (keyId != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("key_id")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(keyId, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<AddLogsToDatasetResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Export a dataset as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines and trailers as `GET /logs/export`). `split` exports one split only.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">Only the entries of this split.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<FileResponse> ExportDatasetAsync(string datasetId, DatasetSplit? split)
+        {
+            return ExportDatasetAsync(datasetId, split, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Export a dataset as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines and trailers as `GET /logs/export`). `split` exports one split only.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">Only the entries of this split.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<FileResponse> ExportDatasetAsync(string datasetId, DatasetSplit? split, System.Threading.CancellationToken cancellationToken)
+        {
+            if (datasetId == null)
+                throw new System.ArgumentNullException("datasetId");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/jsonl"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "datasets/{dataset_id}/export"
+                    urlBuilder_.Append("datasets/");
+                    urlBuilder_.Append(System.Uri.EscapeDataString(ConvertToString(datasetId, System.Globalization.CultureInfo.InvariantCulture)));
+                    urlBuilder_.Append("/export");
+                    urlBuilder_.Append('?');
+                    if (split != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("split")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(split, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200 || status_ == 206)
+                        {
+                            var responseStream_ = response_.Content == null ? System.IO.Stream.Null : await ReadAsStreamAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            var fileResponse_ = new FileResponse(status_, headers_, responseStream_, null, response_);
+                            disposeClient_ = false; disposeResponse_ = false; // response and client are disposed by FileResponse
+                            return fileResponse_;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Usage, grouped by key, model or day
+        /// </summary>
+        /// <remarks>
+        /// Requests, errors (a status outside 2xx), tokens and cache hits of the logged calls, summed per key id, model or UTC day, for the caller's key (an admin key: every key, or `key_id`'s), optionally within a time range; and each key's limits with their current use.
+        /// </remarks>
+        /// <param name="groupBy">`key`, `model` or `day` (a UTC day, `YYYY-MM-DD`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The usage.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<UsageReport> GetUsageAsync(UsageGroupBy groupBy, System.DateTimeOffset? from, System.DateTimeOffset? to, string? keyId)
+        {
+            return GetUsageAsync(groupBy, from, to, keyId, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Usage, grouped by key, model or day
+        /// </summary>
+        /// <remarks>
+        /// Requests, errors (a status outside 2xx), tokens and cache hits of the logged calls, summed per key id, model or UTC day, for the caller's key (an admin key: every key, or `key_id`'s), optionally within a time range; and each key's limits with their current use.
+        /// </remarks>
+        /// <param name="groupBy">`key`, `model` or `day` (a UTC day, `YYYY-MM-DD`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The usage.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<UsageReport> GetUsageAsync(UsageGroupBy groupBy, System.DateTimeOffset? from, System.DateTimeOffset? to, string? keyId, System.Threading.CancellationToken cancellationToken)
+        {
+            if (groupBy == null)
+                throw new System.ArgumentNullException("groupBy");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "usage"
+                    urlBuilder_.Append("usage");
+                    urlBuilder_.Append('?');
+                    urlBuilder_.Append(System.Uri.EscapeDataString("group_by")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(groupBy, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    if (from != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("from")).Append('=').Append(System.Uri.EscapeDataString(from.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (to != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("to")).Append('=').Append(System.Uri.EscapeDataString(to.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (keyId != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("key_id")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(keyId, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<UsageReport>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
                         {
                             var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
                             if (objectResponse_.Object == null)
@@ -2970,6 +4653,833 @@ namespace OpenPipe.Client
         }
 
     }
+
+    /// <summary>
+    /// One page of logged calls, newest first.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class LogList
+    {
+
+        /// <summary>
+        /// Always `list`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("object", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Object { get; set; } = default!;
+
+        /// <summary>
+        /// The calls of this page.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("data", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<LogEntry> Data { get; set; } = new System.Collections.Generic.List<LogEntry>();
+
+        /// <summary>
+        /// Whether more calls match after this page.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("has_more", Required = Newtonsoft.Json.Required.Always)]
+        public bool HasMore { get; set; } = default!;
+
+        /// <summary>
+        /// Pass it as `cursor` to get the next page; null on the last page.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("next_cursor", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? NextCursor { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// One logged call. `request`, `response` and `metadata` are filled by `GET /logs/{id}` only. The key is never shown, only its id.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class LogEntry
+    {
+
+        /// <summary>
+        /// The call's id in the log.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("id", Required = Newtonsoft.Json.Required.Always)]
+        public long Id { get; set; } = default!;
+
+        /// <summary>
+        /// When the request arrived (for a reported call, its `requestedAt`).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("received_at", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public System.DateTimeOffset ReceivedAt { get; set; } = default!;
+
+        /// <summary>
+        /// The id of the key it was logged under (never the key).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("key_id", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string KeyId { get; set; } = default!;
+
+        /// <summary>
+        /// The requested model.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("model", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Model { get; set; } = default!;
+
+        /// <summary>
+        /// What answered it (`echo`, an upstream's name, `report` for a reported call, `none` for a request rejected before a backend).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("backend", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Backend { get; set; } = default!;
+
+        /// <summary>
+        /// Whether the answer was streamed.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("stream", Required = Newtonsoft.Json.Required.Always)]
+        public bool Stream { get; set; } = default!;
+
+        /// <summary>
+        /// The HTTP status answered (499 when the client left).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("status", Required = Newtonsoft.Json.Required.Always)]
+        public int Status { get; set; } = default!;
+
+        /// <summary>
+        /// The error message, when it failed.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("error", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? Error { get; set; } = default!;
+
+        /// <summary>
+        /// Time to the last byte, in milliseconds.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("latency_ms", Required = Newtonsoft.Json.Required.Always)]
+        public double LatencyMs { get; set; } = default!;
+
+        /// <summary>
+        /// Prompt tokens, when known.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("prompt_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public long? PromptTokens { get; set; } = default!;
+
+        /// <summary>
+        /// Completion tokens, when known.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("completion_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public long? CompletionTokens { get; set; } = default!;
+
+        /// <summary>
+        /// Total tokens, when known.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("total_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public long? TotalTokens { get; set; } = default!;
+
+        /// <summary>
+        /// Whether the `op-cache` cache answered.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("cache_hit", Required = Newtonsoft.Json.Required.Always)]
+        public bool CacheHit { get; set; } = default!;
+
+        /// <summary>
+        /// The completion's id.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("completion_id", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? CompletionId { get; set; } = default!;
+
+        /// <summary>
+        /// The call's tags, each value with its JSON type (string, number or boolean).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tags", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IDictionary<string, object> Tags { get; set; } = new System.Collections.Generic.Dictionary<string, object>();
+
+        /// <summary>
+        /// The criterion ids of its `op-criteria`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("criteria", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.Collections.Generic.IList<string>? Criteria { get; set; } = default!;
+
+        /// <summary>
+        /// The request body as logged (`GET /logs/{id}` only).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("request", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public object? Request { get; set; } = default!;
+
+        /// <summary>
+        /// The completion (a stream merged into one), or null when it failed (`GET /logs/{id}` only).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("response", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public object? Response { get; set; } = default!;
+
+        /// <summary>
+        /// The request's `metadata` (`GET /logs/{id}` only).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("metadata", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public object? Metadata { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// A logged call in OpenPipe's shape (`GET /local-testing-only-get-latest-logged-call`).
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class LatestLoggedCall
+    {
+
+        /// <summary>
+        /// When the call was received.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("createdAt", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public System.DateTimeOffset CreatedAt { get; set; } = default!;
+
+        /// <summary>
+        /// Whether the cache answered.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("cacheHit", Required = Newtonsoft.Json.Required.Always)]
+        public bool CacheHit { get; set; } = default!;
+
+        /// <summary>
+        /// The HTTP status answered.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("statusCode", Required = Newtonsoft.Json.Required.AllowNull)]
+        public double? StatusCode { get; set; } = default!;
+
+        /// <summary>
+        /// The error message, when it failed.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("errorMessage", Required = Newtonsoft.Json.Required.AllowNull)]
+        public string? ErrorMessage { get; set; } = default!;
+
+        /// <summary>
+        /// The request body.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("reqPayload", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public object? ReqPayload { get; set; } = default!;
+
+        /// <summary>
+        /// The response body, when there is one.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("respPayload", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public object? RespPayload { get; set; } = default!;
+
+        /// <summary>
+        /// The call's tags, each value with its JSON type.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tags", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IDictionary<string, object> Tags { get; set; } = new System.Collections.Generic.Dictionary<string, object>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// A dataset to create (OpenPipe's `POST /unstable/dataset/create` body).
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class CreateDatasetRequest
+    {
+
+        /// <summary>
+        /// The dataset's name (1 to 200 characters).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("name", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Name { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// The created dataset.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class CreateDatasetResponse
+    {
+
+        /// <summary>
+        /// The dataset's id; pass it as `archiveId` or `datasetId` to add entries.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("datasetId", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string DatasetId { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// Whether an entry is for training or for testing.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum DatasetSplit
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"TRAIN")]
+        TRAIN = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"TEST")]
+        TEST = 1,
+
+    }
+
+    /// <summary>
+    /// Entries to add (OpenPipe's `POST /unstable/dataset-entry/create` body).
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class CreateDatasetEntriesRequest
+    {
+
+        /// <summary>
+        /// The dataset to add to, as OpenPipe's API names it (on the gateway a dataset is its own archive, so this is the dataset's id).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("archiveId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? ArchiveId { get; set; } = default!;
+
+        /// <summary>
+        /// The dataset to add to (the name OpenPipe's earlier API and SDKs use); give this or `archiveId`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("datasetId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? DatasetId { get; set; } = default!;
+
+        /// <summary>
+        /// The entries, 1 to 100.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("entries", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        [System.ComponentModel.DataAnnotations.MinLength(1)]
+        [System.ComponentModel.DataAnnotations.MaxLength(100)]
+        public System.Collections.Generic.IList<DatasetEntryInput> Entries { get; set; } = new System.Collections.Generic.List<DatasetEntryInput>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// One training example in the fine-tuning message shape; its last message is the answer to learn.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class DatasetEntryInput
+    {
+
+        /// <summary>
+        /// The conversation, ending with the assistant's answer.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("messages", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<ChatCompletionMessage> Messages { get; set; } = new System.Collections.Generic.List<ChatCompletionMessage>();
+
+        /// <summary>
+        /// The tools the model could call.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tools", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.Collections.Generic.IList<ChatCompletionTool>? Tools { get; set; } = default!;
+
+        /// <summary>
+        /// Which tool the model had to call.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tool_choice", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public ToolChoiceOption? ToolChoice { get; set; } = default!;
+
+        /// <summary>
+        /// Deprecated; the functions the model could call.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("functions", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.Collections.Generic.IList<FunctionDefinition>? Functions { get; set; } = default!;
+
+        /// <summary>
+        /// Deprecated; which function the model had to call.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("function_call", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public FunctionCallOption? FunctionCall { get; set; } = default!;
+
+        [Newtonsoft.Json.JsonProperty("response_format", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public ResponseFormat? ResponseFormat { get; set; } = default!;
+
+        [Newtonsoft.Json.JsonProperty("split", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
+        public DatasetSplit? Split { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// What was added.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class CreateDatasetEntriesResponse
+    {
+
+        /// <summary>
+        /// How many entries were added.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("createdEntries", Required = Newtonsoft.Json.Required.Always)]
+        public double CreatedEntries { get; set; } = default!;
+
+        /// <summary>
+        /// The entries that were not added, by index, and why.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("errors", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<DatasetEntryError> Errors { get; set; } = new System.Collections.Generic.List<DatasetEntryError>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// An entry that was not added.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class DatasetEntryError
+    {
+
+        /// <summary>
+        /// The entry's index in `entries`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("index", Required = Newtonsoft.Json.Required.Always)]
+        public double Index { get; set; } = default!;
+
+        /// <summary>
+        /// Why it was not added.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("message", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Message { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// Datasets, newest first.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class DatasetList
+    {
+
+        /// <summary>
+        /// Always `list`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("object", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Object { get; set; } = default!;
+
+        /// <summary>
+        /// The datasets.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("data", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<DatasetInfo> Data { get; set; } = new System.Collections.Generic.List<DatasetInfo>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// A dataset and its entry counts.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class DatasetInfo
+    {
+
+        /// <summary>
+        /// The dataset's id.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("id", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Id { get; set; } = default!;
+
+        /// <summary>
+        /// Its name.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("name", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Name { get; set; } = default!;
+
+        /// <summary>
+        /// The id of the key that created it.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("key_id", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string KeyId { get; set; } = default!;
+
+        /// <summary>
+        /// When it was created.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("created_at", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public System.DateTimeOffset CreatedAt { get; set; } = default!;
+
+        /// <summary>
+        /// Entries in TRAIN.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("train_entries", Required = Newtonsoft.Json.Required.Always)]
+        public long TrainEntries { get; set; } = default!;
+
+        /// <summary>
+        /// Entries in TEST.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("test_entries", Required = Newtonsoft.Json.Required.Always)]
+        public long TestEntries { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// What adding logged calls to a dataset did.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class AddLogsToDatasetResponse
+    {
+
+        /// <summary>
+        /// Logged calls that matched the filters.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("matched", Required = Newtonsoft.Json.Required.Always)]
+        public long Matched { get; set; } = default!;
+
+        /// <summary>
+        /// Calls added to the dataset.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("added", Required = Newtonsoft.Json.Required.Always)]
+        public long Added { get; set; } = default!;
+
+        /// <summary>
+        /// Matching calls not added because they failed (a status outside 2xx) or have no response.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("skipped_failed", Required = Newtonsoft.Json.Required.Always)]
+        public long SkippedFailed { get; set; } = default!;
+
+        /// <summary>
+        /// Matching calls not added because the dataset already has them.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("skipped_duplicates", Required = Newtonsoft.Json.Required.Always)]
+        public long SkippedDuplicates { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// Usage of logged calls, grouped, and the limits of the keys it covers.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class UsageReport
+    {
+
+        /// <summary>
+        /// Always `usage`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("object", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Object { get; set; } = default!;
+
+        /// <summary>
+        /// `key`, `model` or `day`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("group_by", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string GroupBy { get; set; } = default!;
+
+        /// <summary>
+        /// The start of the time range, when one was given.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("from", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.DateTimeOffset? From { get; set; } = default!;
+
+        /// <summary>
+        /// The end of the time range, when one was given.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("to", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.DateTimeOffset? To { get; set; } = default!;
+
+        /// <summary>
+        /// One row per group, ordered by group.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("data", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<UsageRow> Data { get; set; } = new System.Collections.Generic.List<UsageRow>();
+
+        /// <summary>
+        /// The limits of each key the report covers and their current use, ordered by key id.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("limits", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<KeyLimitStatus> Limits { get; set; } = new System.Collections.Generic.List<KeyLimitStatus>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// What usage is summed per.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum UsageGroupBy
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"key")]
+        Key = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"model")]
+        Model = 1,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"day")]
+        Day = 2,
+
+    }
+
+    /// <summary>
+    /// The usage of one group.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class UsageRow
+    {
+
+        /// <summary>
+        /// The key id, model, or UTC day (`YYYY-MM-DD`).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("group", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Group { get; set; } = default!;
+
+        /// <summary>
+        /// Logged calls.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("requests", Required = Newtonsoft.Json.Required.Always)]
+        public long Requests { get; set; } = default!;
+
+        /// <summary>
+        /// Calls answered with a status outside 2xx.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("errors", Required = Newtonsoft.Json.Required.Always)]
+        public long Errors { get; set; } = default!;
+
+        /// <summary>
+        /// Prompt tokens.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("prompt_tokens", Required = Newtonsoft.Json.Required.Always)]
+        public long PromptTokens { get; set; } = default!;
+
+        /// <summary>
+        /// Completion tokens.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("completion_tokens", Required = Newtonsoft.Json.Required.Always)]
+        public long CompletionTokens { get; set; } = default!;
+
+        /// <summary>
+        /// Total tokens.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("total_tokens", Required = Newtonsoft.Json.Required.Always)]
+        public long TotalTokens { get; set; } = default!;
+
+        /// <summary>
+        /// Calls the cache answered.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("cache_hits", Required = Newtonsoft.Json.Required.Always)]
+        public long CacheHits { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// A key's limits (`Gateway:Limits`) and how much of each it has used.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class KeyLimitStatus
+    {
+
+        /// <summary>
+        /// The key's id.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("key_id", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string KeyId { get; set; } = default!;
+
+        /// <summary>
+        /// Its requests per minute, per gateway instance; null when unlimited.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("requests_per_minute", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public int? RequestsPerMinute { get; set; } = default!;
+
+        /// <summary>
+        /// Chat completion requests it made in the current minute's window on the instance that answers.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("requests_this_minute", Required = Newtonsoft.Json.Required.Always)]
+        public int RequestsThisMinute { get; set; } = default!;
+
+        /// <summary>
+        /// Its tokens per UTC day, across every instance on the same database; null when unlimited.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tokens_per_day", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public long? TokensPerDay { get; set; } = default!;
+
+        /// <summary>
+        /// Tokens its logged chat completions used since 00:00 UTC (cache hits and reported calls not counted).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tokens_today", Required = Newtonsoft.Json.Required.Always)]
+        public long TokensToday { get; set; } = default!;
+
+        /// <summary>
+        /// When the day's token count starts again (the next 00:00 UTC).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tokens_reset_at", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public System.DateTimeOffset TokensResetAt { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NSwag", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class FileResponse : System.IDisposable
+    {
+        private System.IDisposable? _client;
+        private System.IDisposable? _response;
+
+        public int StatusCode { get; private set; }
+
+        public System.Collections.Generic.IReadOnlyDictionary<string, System.Collections.Generic.IEnumerable<string>> Headers { get; private set; }
+
+        public System.IO.Stream Stream { get; private set; }
+
+        public bool IsPartial
+        {
+            get { return StatusCode == 206; }
+        }
+
+        public FileResponse(int statusCode, System.Collections.Generic.IReadOnlyDictionary<string, System.Collections.Generic.IEnumerable<string>> headers, System.IO.Stream stream, System.IDisposable? client, System.IDisposable? response)
+        {
+            StatusCode = statusCode;
+            Headers = headers;
+            Stream = stream;
+            _client = client;
+            _response = response;
+        }
+
+        public void Dispose()
+        {
+            Stream.Dispose();
+            if (_response != null)
+                _response.Dispose();
+            if (_client != null)
+                _client.Dispose();
+        }
+    }
+
 
 
 }
