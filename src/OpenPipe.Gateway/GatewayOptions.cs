@@ -34,6 +34,12 @@ public sealed class GatewayOptions
 
     /// <summary>The <c>op-cache</c> response cache.</summary>
     public CacheOptions Cache { get; set; } = new();
+
+    /// <summary>Admin keys, which read every key's logged calls, datasets and usage.</summary>
+    public Access.AdminOptions Admin { get; set; } = new();
+
+    /// <summary>Per-key limits on chat completions: requests per minute and tokens per day.</summary>
+    public Limits.LimitOptions Limits { get; set; } = new();
 }
 
 /// <summary>Which database holds the request log and the response cache.</summary>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenPipe.Gateway.Backends;
 using OpenPipe.Gateway.Caching;
+using OpenPipe.Gateway.Logs;
 using OpenPipe.Gateway.Pipeline;
 using OpenPipe.Gateway.Storage;
 using OpenPipe.Server;
@@ -49,6 +50,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ResponseCache>();
         services.AddSingleton<GatewayChatService>();
         services.AddSingleton<IChatCompletionRejectionObserver, RejectionLogger>();
+        services.AddGatewayRequestLog();
         return services;
     }
 }

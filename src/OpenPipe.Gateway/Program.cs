@@ -11,6 +11,8 @@ using OpenPipe.Gateway;
 using OpenPipe.Gateway.Api;
 using OpenPipe.Gateway.Health;
 using OpenPipe.Gateway.Hosting;
+using OpenPipe.Gateway.Limits;
+using OpenPipe.Gateway.Logs;
 using OpenPipe.Gateway.Telemetry;
 using OpenPipe.Server;
 
@@ -46,7 +48,9 @@ _ = app.Services.GetRequiredService<IOptionsMonitor<OpenPipeServerOptions>>().Cu
 _ = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value;
 app.MapGatewayHealthChecks();
 // Under /api/v1 every route is the API's, so unknown paths there get the API's JSON 404.
-app.MapOpenPipeChatCompletions().MapGatewayApi().MapOpenPipeNotFound();
+// The per-key limits run after routing and authorization (added before the app's middleware), which they read.
+app.UseGatewayLimits();
+app.MapOpenPipeChatCompletions().MapGatewayApi().MapGatewayRequestLog().MapOpenPipeNotFound();
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory).</summary>

@@ -1,0 +1,136 @@
+// Adds: PostgreSQL's schema for the logs API, datasets and the limits: indexes for newest-first
+// pages (overall, per key, per model, per status), the label tables behind the tag and criterion
+// filters, the dataset tables, the migrations record, and a pg_trgm index over each row's request
+// and response text for free-text search (ILIKE), made where the extension can be created.
+// Label rows go in with one statement per batch.
+
+using System;
+using System.Data.Common;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Npgsql;
+
+namespace OpenPipe.Gateway.Storage;
+
+/// <content>Schema and SQL for queries.</content>
+public sealed partial class PostgresGatewayStore
+{
+    /// <summary>The text free-text search looks in: the request and the response, as one string (the trigram index is on it).</summary>
+    private const string SearchText = "(request_json || ' ' || coalesce(response_json, ''))";
+
+    private const string QuerySchema = """
+        CREATE INDEX IF NOT EXISTS request_log_time_id ON request_log (received_at, id);
+        CREATE INDEX IF NOT EXISTS request_log_key_time ON request_log (key_id, received_at, id);
+        CREATE INDEX IF NOT EXISTS request_log_model_time ON request_log (model, received_at, id);
+        CREATE INDEX IF NOT EXISTS request_log_status_time ON request_log (status, received_at, id);
+        CREATE TABLE IF NOT EXISTS request_log_tags (
+            log_id BIGINT NOT NULL,
+            name   TEXT   NOT NULL,
+            value  TEXT   NOT NULL,
+            PRIMARY KEY (log_id, name)
+        );
+        CREATE INDEX IF NOT EXISTS request_log_tags_value ON request_log_tags (name, value, log_id);
+        CREATE TABLE IF NOT EXISTS request_log_criteria (
+            log_id    BIGINT NOT NULL,
+            criterion TEXT   NOT NULL,
+            PRIMARY KEY (log_id, criterion)
+        );
+        CREATE INDEX IF NOT EXISTS request_log_criteria_value ON request_log_criteria (criterion, log_id);
+        CREATE TABLE IF NOT EXISTS datasets (
+            id         TEXT        PRIMARY KEY,
+            name       TEXT        NOT NULL,
+            key_id     TEXT        NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS datasets_key ON datasets (key_id, created_at);
+        CREATE TABLE IF NOT EXISTS dataset_entries (
+            id         BIGINT      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            dataset_id TEXT        NOT NULL,
+            split      TEXT        NOT NULL,
+            log_id     BIGINT,
+            entry_json TEXT,
+            created_at TIMESTAMPTZ NOT NULL
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS dataset_entries_log ON dataset_entries (dataset_id, log_id);
+        CREATE INDEX IF NOT EXISTS dataset_entries_order ON dataset_entries (dataset_id, split, id);
+        CREATE TABLE IF NOT EXISTS gateway_migrations (
+            name       TEXT        PRIMARY KEY,
+            applied_at TIMESTAMPTZ NOT NULL
+        );
+        """;
+
+    private const string TextIndex = $"""
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+        CREATE INDEX IF NOT EXISTS request_log_text_trgm ON request_log USING gin ({SearchText} gin_trgm_ops);
+        """;
+
+    /// <summary>
+    /// Why free-text search has no index (pg_trgm could not be created: it is not installed, or the
+    /// user may not create extensions), or null when it has one. Search still works without it, by
+    /// reading every row the other filters leave.
+    /// </summary>
+    public string? TextIndexProblem { get; private set; }
+
+    /// <inheritdoc />
+    protected override string TextMatchSql(string parameter) => $"{SearchText.Replace("request_json", "r.request_json", StringComparison.Ordinal).Replace("response_json", "r.response_json", StringComparison.Ordinal)} ILIKE {parameter} ESCAPE '\\'";
+
+    /// <inheritdoc />
+    protected override string UtcDaySql(string column) => $"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
+
+    /// <summary>Sends every label row of a batch in one statement per table (<c>unnest</c> of arrays).</summary>
+    /// <inheritdoc />
+    protected override async Task InsertLabelRowsAsync(DbConnection connection, DbTransaction? transaction, Labels labels, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.Tags.Count > 0)
+        {
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO request_log_tags (log_id, name, value) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) ON CONFLICT (log_id, name) DO NOTHING",
+                (NpgsqlConnection)connection, (NpgsqlTransaction?)transaction);
+            insert.Parameters.Add(new NpgsqlParameter { Value = labels.Tags.Select(t => t.LogId).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = labels.Tags.Select(t => t.Name).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = labels.Tags.Select(t => t.Value).ToArray() });
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (labels.Criteria.Count > 0)
+        {
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO request_log_criteria (log_id, criterion) SELECT * FROM unnest($1::bigint[], $2::text[]) ON CONFLICT (log_id, criterion) DO NOTHING",
+                (NpgsqlConnection)connection, (NpgsqlTransaction?)transaction);
+            insert.Parameters.Add(new NpgsqlParameter { Value = labels.Criteria.Select(c => c.LogId).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = labels.Criteria.Select(c => c.Criterion).ToArray() });
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Creates the query schema inside the schema transaction (under its lock), the trigram index
+    /// where pg_trgm can be created (a savepoint keeps a refusal from aborting the rest), and fills
+    /// the label tables of rows logged before them.
+    /// </summary>
+    private async Task InitializeQueriesAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using (var schema = new NpgsqlCommand(QuerySchema, connection, transaction))
+        {
+            await schema.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.SaveAsync("text_index", cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var index = new NpgsqlCommand(TextIndex, connection, transaction);
+            await index.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.ReleaseAsync("text_index", cancellationToken).ConfigureAwait(false);
+            TextIndexProblem = null;
+        }
+        catch (PostgresException e)
+        {
+            await transaction.RollbackAsync("text_index", cancellationToken).ConfigureAwait(false);
+            TextIndexProblem = $"pg_trgm could not be created ({e.SqlState}: {e.MessageText}); free-text search reads rows without an index.";
+        }
+
+        await BackfillLabelsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+    }
+}
