@@ -21,7 +21,7 @@ namespace OpenPipe.Gateway.Api;
 /// (a wrong type or a missing required member is a 400 naming the field). The gateway's own POST
 /// routes read their bodies only through here.
 /// </summary>
-internal static class JsonBody
+internal static partial class JsonBody
 {
     private static readonly JsonReaderOptions Strict = new() { MaxDepth = 128, CommentHandling = JsonCommentHandling.Disallow, AllowTrailingCommas = false };
 
@@ -94,7 +94,14 @@ internal static class JsonBody
             catch (Newtonsoft.Json.JsonException e)
             {
                 string path = (e as Newtonsoft.Json.JsonSerializationException)?.Path ?? (e as Newtonsoft.Json.JsonReaderException)?.Path ?? string.Empty;
-                return (null, Error(StatusCodes.Status400BadRequest, "The request body does not match the operation's schema: " + e.Message, Segments(path)));
+                var segments = Segments(path);
+                // A missing required member is reported at its object; the issue names the member itself.
+                if (RequiredMember().Match(e.Message) is { Success: true } missing)
+                {
+                    segments.Add(missing.Groups[1].Value);
+                }
+
+                return (null, Error(StatusCodes.Status400BadRequest, "The request body does not match the operation's schema: " + e.Message, segments));
             }
         }
         finally
@@ -127,6 +134,9 @@ internal static class JsonBody
     private static List<object> Segments(string path) =>
         path.Length == 0 ? [] : path.Split('.', '[').Select(p => p.TrimEnd(']')).Where(p => p.Length > 0)
             .Select(p => int.TryParse(p, out int index) ? (object)index : p).ToList();
+
+    [System.Text.RegularExpressions.GeneratedRegex("^Required property '([^']+)'")]
+    private static partial System.Text.RegularExpressions.Regex RequiredMember();
 
     /// <summary>An error result; with a path, one issue at it.</summary>
     public static OpenPipeJsonResult Error(int status, string message, IList<object>? path = null) =>
