@@ -262,6 +262,31 @@ public sealed class LogsApiTests(string storage)
         Assert.That(tagged.Data.Single().Model, Is.EqualTo("echo"));
     }
 
+    [TestCase("/api/v1/chat/completions", """{"model":"echo","messages":[{"role":"user","content":"admin call"}],"store":true}""")]
+    [TestCase("/api/v1/report", """{"reqPayload":{"model":"x","messages":[]},"respPayload":{"id":"admin-report"},"statusCode":200}""")]
+    [TestCase("/api/v1/logs/update-tags", """{"filters":[],"tags":{"touched":"by admin"}}""")]
+    public async Task AdminKey_RoutesThatCallModelsOrWriteTheLog_Are403AndLogNothing(string path, string body)
+    {
+        // Arrange
+        using var http = gateway.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", RequestLogStorage.AdminKey);
+        request.Headers.Add("op-log-request", "true");
+        using var admin = gateway.CreateOpenPipeClient(RequestLogStorage.AdminKey);
+
+        // Act
+        using var response = await http.SendAsync(request);
+        var error = JObject.Parse(await response.Content.ReadAsStringAsync());
+        var adminRows = await admin.ListLogsAsync(null, null, null, null, null, null, null, null, null, OpenPipe.Server.OpenPipeCaller.KeyIdOf(RequestLogStorage.AdminKey), null, null);
+        var touched = await admin.ListLogsAsync(null, null, null, ["touched=by admin"], null, null, null, null, null, null, null, null);
+
+        // Assert
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That((string?)error["code"], Is.EqualTo("FORBIDDEN"));
+        Assert.That(adminRows.Data, Is.Empty, "nothing logged under the admin key");
+        Assert.That(touched.Data, Is.Empty, "no tag written");
+    }
+
     [TestCase("modle=m-alpha", "modle")]
     [TestCase("model=a&model=b", "model")]
     [TestCase("model=", "model")]
