@@ -193,7 +193,7 @@ namespace OpenPipe.Client
         /// Export logged calls as fine-tuning JSONL
         /// </summary>
         /// <remarks>
-        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read; the counts arrive as HTTP trailers `op-export-written` and `op-export-skipped` (with `op-export-skipped-failed`, `op-export-skipped-no-response` and `op-export-skipped-unusable`), announced in the `Trailer` header.
+        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read. Headers count what is known before the first line, in the rows' own snapshot: `op-export-rows` (rows read), `op-export-skipped-failed` and `op-export-skipped-no-response`. HTTP trailers, where the connection carries them (HTTP/2), count the rest: `op-export-written`, `op-export-skipped` and `op-export-skipped-unusable`; without them, the lines are the written count.
         /// </remarks>
         /// <param name="model">Only calls for this model (exact name).</param>
         /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
@@ -214,7 +214,7 @@ namespace OpenPipe.Client
         /// Export logged calls as fine-tuning JSONL
         /// </summary>
         /// <remarks>
-        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read; the counts arrive as HTTP trailers `op-export-written` and `op-export-skipped` (with `op-export-skipped-failed`, `op-export-skipped-no-response` and `op-export-skipped-unusable`), announced in the `Trailer` header.
+        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read. Headers count what is known before the first line, in the rows' own snapshot: `op-export-rows` (rows read), `op-export-skipped-failed` and `op-export-skipped-no-response`. HTTP trailers, where the connection carries them (HTTP/2), count the rest: `op-export-written`, `op-export-skipped` and `op-export-skipped-unusable`; without them, the lines are the written count.
         /// </remarks>
         /// <param name="model">Only calls for this model (exact name).</param>
         /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
@@ -363,7 +363,7 @@ namespace OpenPipe.Client
         /// Export a dataset as fine-tuning JSONL
         /// </summary>
         /// <remarks>
-        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines and trailers as `GET /logs/export`). `split` exports one split only.
+        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines, headers and trailers as `GET /logs/export`). `split` exports one split only.
         /// </remarks>
         /// <param name="datasetId">The dataset's id.</param>
         /// <param name="split">Only the entries of this split.</param>
@@ -376,7 +376,7 @@ namespace OpenPipe.Client
         /// Export a dataset as fine-tuning JSONL
         /// </summary>
         /// <remarks>
-        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines and trailers as `GET /logs/export`). `split` exports one split only.
+        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines, headers and trailers as `GET /logs/export`). `split` exports one split only.
         /// </remarks>
         /// <param name="datasetId">The dataset's id.</param>
         /// <param name="split">Only the entries of this split.</param>
@@ -1278,7 +1278,7 @@ namespace OpenPipe.Client
         /// Export logged calls as fine-tuning JSONL
         /// </summary>
         /// <remarks>
-        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read; the counts arrive as HTTP trailers `op-export-written` and `op-export-skipped` (with `op-export-skipped-failed`, `op-export-skipped-no-response` and `op-export-skipped-unusable`), announced in the `Trailer` header.
+        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read. Headers count what is known before the first line, in the rows' own snapshot: `op-export-rows` (rows read), `op-export-skipped-failed` and `op-export-skipped-no-response`. HTTP trailers, where the connection carries them (HTTP/2), count the rest: `op-export-written`, `op-export-skipped` and `op-export-skipped-unusable`; without them, the lines are the written count.
         /// </remarks>
         /// <param name="model">Only calls for this model (exact name).</param>
         /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
@@ -1302,7 +1302,7 @@ namespace OpenPipe.Client
         /// Export logged calls as fine-tuning JSONL
         /// </summary>
         /// <remarks>
-        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read; the counts arrive as HTTP trailers `op-export-written` and `op-export-skipped` (with `op-export-skipped-failed`, `op-export-skipped-no-response` and `op-export-skipped-unusable`), announced in the `Trailer` header.
+        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read. Headers count what is known before the first line, in the rows' own snapshot: `op-export-rows` (rows read), `op-export-skipped-failed` and `op-export-skipped-no-response`. HTTP trailers, where the connection carries them (HTTP/2), count the rest: `op-export-written`, `op-export-skipped` and `op-export-skipped-unusable`; without them, the lines are the written count.
         /// </remarks>
         /// <param name="model">Only calls for this model (exact name).</param>
         /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
@@ -2082,7 +2082,7 @@ namespace OpenPipe.Client
         /// Export a dataset as fine-tuning JSONL
         /// </summary>
         /// <remarks>
-        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines and trailers as `GET /logs/export`). `split` exports one split only.
+        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines, headers and trailers as `GET /logs/export`). `split` exports one split only.
         /// </remarks>
         /// <param name="datasetId">The dataset's id.</param>
         /// <param name="split">Only the entries of this split.</param>
@@ -2098,7 +2098,7 @@ namespace OpenPipe.Client
         /// Export a dataset as fine-tuning JSONL
         /// </summary>
         /// <remarks>
-        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines and trailers as `GET /logs/export`). `split` exports one split only.
+        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines, headers and trailers as `GET /logs/export`). `split` exports one split only.
         /// </remarks>
         /// <param name="datasetId">The dataset's id.</param>
         /// <param name="split">Only the entries of this split.</param>

@@ -115,6 +115,7 @@ public sealed class DatasetService(IDatasetStore store, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         string suffix = split is { } only ? "-" + only.ToString().ToLowerInvariant() : string.Empty;
-        return new JsonlExport(store.ReadDatasetRowsAsync(dataset.Id, split), $"openpipe-dataset-{dataset.Id}{suffix}.jsonl");
+        var totals = new ExportTotals();
+        return new JsonlExport(store.ReadDatasetRowsAsync(dataset.Id, split, totals), totals, $"openpipe-dataset-{dataset.Id}{suffix}.jsonl");
     }
 }

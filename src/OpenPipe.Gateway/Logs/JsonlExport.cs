@@ -16,12 +16,19 @@ namespace OpenPipe.Gateway.Logs;
 /// <summary>
 /// A fine-tuning JSONL download: rows are read one at a time from the database and each line is
 /// written to the response as soon as it is made (flushed every 64 KiB), so memory stays the size of
-/// one row whatever the row count. The counts go last, as HTTP trailers (<c>op-export-written</c>,
-/// <c>op-export-skipped</c> and one per reason), declared in the <c>Trailer</c> header. A failure
-/// before the first byte is a JSON error; after it, the connection is cut so the client sees an
-/// incomplete download (no trailers) rather than a short file that looks whole.
+/// one row whatever the row count. What is known before the first line goes in headers, counted in
+/// the rows' own snapshot: <c>op-export-rows</c>, <c>op-export-skipped-failed</c>,
+/// <c>op-export-skipped-no-response</c>. What is known only at the end goes in HTTP trailers where
+/// the connection carries them (HTTP/2; Kestrel sends none over HTTP/1.1): <c>op-export-written</c>,
+/// <c>op-export-skipped</c>, <c>op-export-skipped-unusable</c>. Without trailers, the lines are
+/// the written count and the rest of <c>op-export-rows</c> was skipped. A failure before the first
+/// byte is a JSON error; after it, the connection is cut so the client sees an incomplete download
+/// rather than a short file that looks whole.
 /// </summary>
-public sealed partial class JsonlExport(IAsyncEnumerable<ExportRow> rows, string fileName) : IResult
+/// <param name="rows">The rows; their first read fills <paramref name="totals"/>.</param>
+/// <param name="totals">The counts the rows' source fills before its first row.</param>
+/// <param name="fileName">The file name offered to the client.</param>
+public sealed partial class JsonlExport(IAsyncEnumerable<ExportRow> rows, ExportTotals totals, string fileName) : IResult
 {
     /// <summary>The content type of the download.</summary>
     public const string ContentType = "application/jsonl; charset=utf-8";
@@ -32,8 +39,20 @@ public sealed partial class JsonlExport(IAsyncEnumerable<ExportRow> rows, string
     /// <summary>The trailer with the number of rows left out.</summary>
     public const string SkippedTrailer = "op-export-skipped";
 
+    /// <summary>The trailer with the number of rows left out as no example the format can carry.</summary>
+    public const string UnusableTrailer = "op-export-skipped-unusable";
+
+    /// <summary>The header with the number of rows the export reads.</summary>
+    public const string RowsHeader = "op-export-rows";
+
+    /// <summary>The header with the number of rows left out because the call failed.</summary>
+    public const string FailedHeader = "op-export-skipped-failed";
+
+    /// <summary>The header with the number of rows left out because the call has no response.</summary>
+    public const string NoResponseHeader = "op-export-skipped-no-response";
+
     private const int FlushBytes = 64 * 1024;
-    private static readonly string[] Trailers = [WrittenTrailer, SkippedTrailer, "op-export-skipped-failed", "op-export-skipped-no-response", "op-export-skipped-unusable"];
+    private static readonly string[] Trailers = [WrittenTrailer, SkippedTrailer, UnusableTrailer];
 
     /// <summary>The counts, once the export ended.</summary>
     public ExportCounts Counts { get; } = new();
@@ -64,6 +83,9 @@ public sealed partial class JsonlExport(IAsyncEnumerable<ExportRow> rows, string
             response.ContentType = ContentType;
             response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
             response.Headers.CacheControl = "no-store";
+            response.Headers[RowsHeader] = Number(totals.Rows);
+            response.Headers[FailedHeader] = Number(totals.Failed);
+            response.Headers[NoResponseHeader] = Number(totals.NoResponse);
             bool trailers = response.SupportsTrailers();
             if (trailers)
             {
@@ -88,9 +110,7 @@ public sealed partial class JsonlExport(IAsyncEnumerable<ExportRow> rows, string
             {
                 response.AppendTrailer(WrittenTrailer, Number(Counts.Written));
                 response.AppendTrailer(SkippedTrailer, Number(Counts.Skipped));
-                response.AppendTrailer("op-export-skipped-failed", Number(Counts.SkippedFailed));
-                response.AppendTrailer("op-export-skipped-no-response", Number(Counts.SkippedNoResponse));
-                response.AppendTrailer("op-export-skipped-unusable", Number(Counts.SkippedUnusable));
+                response.AppendTrailer(UnusableTrailer, Number(Counts.SkippedUnusable));
             }
         }
         finally

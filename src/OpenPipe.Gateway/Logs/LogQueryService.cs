@@ -105,7 +105,8 @@ public sealed class LogQueryService(IRequestLogReader log, RequestLogQueue queue
     {
         ArgumentNullException.ThrowIfNull(viewer);
         EnsureScoped(viewer, query);
-        return new JsonlExport(log.ReadExportRowsAsync(query), string.Create(CultureInfo.InvariantCulture, $"openpipe-logs-{time.GetUtcNow():yyyyMMdd-HHmmss}.jsonl"));
+        var totals = new ExportTotals();
+        return new JsonlExport(log.ReadExportRowsAsync(query, totals), totals, string.Create(CultureInfo.InvariantCulture, $"openpipe-logs-{time.GetUtcNow():yyyyMMdd-HHmmss}.jsonl"));
     }
 
     /// <summary>An API key's query must be narrowed to its own key id before it runs: a second check behind <see cref="TryScope"/>.</summary>

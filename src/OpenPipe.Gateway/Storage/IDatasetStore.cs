@@ -54,10 +54,11 @@ public interface IDatasetStore
     /// <returns>How many matched, were added, and were skipped and why.</returns>
     Task<AddLogsToDatasetResponse> AddLogsToDatasetAsync(string datasetId, LogQuery query, DatasetSplit? split, DateTimeOffset createdAt, CancellationToken cancellationToken = default);
 
-    /// <summary>The dataset's entries in the order they were added, read one row at a time.</summary>
+    /// <summary>The dataset's entries in the order they were added, read one row at a time; with <paramref name="totals"/>, counted first in the same snapshot.</summary>
     /// <param name="datasetId">The dataset.</param>
     /// <param name="split">Only this split; null for both.</param>
+    /// <param name="totals">Gets the counts, or null to skip counting.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The rows.</returns>
-    IAsyncEnumerable<ExportRow> ReadDatasetRowsAsync(string datasetId, DatasetSplit? split, CancellationToken cancellationToken = default);
+    IAsyncEnumerable<ExportRow> ReadDatasetRowsAsync(string datasetId, DatasetSplit? split, ExportTotals? totals = null, CancellationToken cancellationToken = default);
 }

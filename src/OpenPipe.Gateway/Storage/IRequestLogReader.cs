@@ -35,11 +35,16 @@ public interface IRequestLogReader
     /// <returns>The call, or null when there is none.</returns>
     Task<LatestLoggedCall?> GetLatestLogAsync(string? keyId, CancellationToken cancellationToken = default);
 
-    /// <summary>Every call that matches, newest first, read one row at a time from the database (never all at once).</summary>
+    /// <summary>
+    /// Every call that matches, newest first, read one row at a time from the database (never all at
+    /// once). With <paramref name="totals"/>, the rows are counted first, in the same snapshot, and
+    /// the counts are in it before the first row arrives.
+    /// </summary>
     /// <param name="query">The filters.</param>
+    /// <param name="totals">Gets the counts, or null to skip counting.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The rows.</returns>
-    IAsyncEnumerable<ExportRow> ReadExportRowsAsync(LogQuery query, CancellationToken cancellationToken = default);
+    IAsyncEnumerable<ExportRow> ReadExportRowsAsync(LogQuery query, ExportTotals? totals = null, CancellationToken cancellationToken = default);
 
     /// <summary>Requests, errors, tokens and cache hits of the calls, summed per group, ordered by group.</summary>
     /// <param name="groupBy">Key id, model or UTC day.</param>

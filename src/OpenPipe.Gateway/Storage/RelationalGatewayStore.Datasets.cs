@@ -158,21 +158,30 @@ public abstract partial class RelationalGatewayStore : IDatasetStore
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<ExportRow> ReadDatasetRowsAsync(string datasetId, DatasetSplit? split, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<ExportRow> ReadDatasetRowsAsync(string datasetId, DatasetSplit? split, ExportTotals? totals = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var select = connection.CreateCommand();
-        select.CommandText = """
-            SELECT e.entry_json, r.status, r.request_json, r.response_json
-            FROM dataset_entries e LEFT JOIN request_log r ON r.id = e.log_id
-            WHERE e.dataset_id = @dataset_id
-            """ + (split is null ? string.Empty : " AND e.split = @split") + " ORDER BY e.id";
-        Add(select, "@dataset_id", datasetId);
-        if (split is { } only)
+        await using var snapshot = await BeginSnapshotAsync(connection, cancellationToken).ConfigureAwait(false);
+        string where = " FROM dataset_entries e LEFT JOIN request_log r ON r.id = e.log_id WHERE e.dataset_id = @dataset_id"
+            + (split is null ? string.Empty : " AND e.split = @split");
+        if (totals is not null)
         {
-            Add(select, "@split", SplitText(only));
+            await using var count = connection.CreateCommand();
+            count.Transaction = snapshot;
+            count.CommandText = """
+                SELECT COUNT(*),
+                COALESCE(SUM(CASE WHEN e.entry_json IS NULL AND (r.status IS NULL OR r.status NOT BETWEEN 200 AND 299) THEN 1 ELSE 0 END), 0),
+                COALESCE(SUM(CASE WHEN e.entry_json IS NULL AND r.status BETWEEN 200 AND 299 AND r.response_json IS NULL THEN 1 ELSE 0 END), 0)
+                """ + where;
+            AddDatasetParameters(count, datasetId, split);
+            count.CommandTimeout = 0;
+            await ReadTotalsAsync(count, totals, cancellationToken).ConfigureAwait(false);
         }
 
+        await using var select = connection.CreateCommand();
+        select.Transaction = snapshot;
+        select.CommandText = "SELECT e.entry_json, r.status, r.request_json, r.response_json" + where + " ORDER BY e.id";
+        AddDatasetParameters(select, datasetId, split);
         select.CommandTimeout = 0;
         await using var reader = await select.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -182,6 +191,15 @@ public abstract partial class RelationalGatewayStore : IDatasetStore
             string? request = reader.IsDBNull(2) ? null : reader.GetString(2);
             string? response = reader.IsDBNull(3) ? null : reader.GetString(3);
             yield return entry is not null ? new ExportRow(200, null, null, entry) : new ExportRow(status, request, response, null);
+        }
+    }
+
+    private static void AddDatasetParameters(DbCommand command, string datasetId, DatasetSplit? split)
+    {
+        Add(command, "@dataset_id", datasetId);
+        if (split is { } only)
+        {
+            Add(command, "@split", SplitText(only));
         }
     }
 

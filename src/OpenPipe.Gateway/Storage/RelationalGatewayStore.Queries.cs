@@ -111,11 +111,30 @@ public abstract partial class RelationalGatewayStore : IRequestLogReader
     }
 
     /// <inheritdoc />
-    public async IAsyncEnumerable<ExportRow> ReadExportRowsAsync(LogQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<ExportRow> ReadExportRowsAsync(LogQuery query, ExportTotals? totals = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+
+        // One snapshot for the counts and the rows, so they agree while calls keep being logged.
+        await using var snapshot = await BeginSnapshotAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (totals is not null)
+        {
+            await using var count = connection.CreateCommand();
+            count.Transaction = snapshot;
+            var counting = new StringBuilder("""
+                SELECT COUNT(*), COALESCE(SUM(CASE WHEN r.status BETWEEN 200 AND 299 THEN 0 ELSE 1 END), 0),
+                COALESCE(SUM(CASE WHEN r.status BETWEEN 200 AND 299 AND r.response_json IS NULL THEN 1 ELSE 0 END), 0)
+                FROM request_log r WHERE 1 = 1
+                """);
+            AppendFilters(counting, count, query);
+            count.CommandText = counting.ToString();
+            count.CommandTimeout = 0;
+            await ReadTotalsAsync(count, totals, cancellationToken).ConfigureAwait(false);
+        }
+
         await using var select = connection.CreateCommand();
+        select.Transaction = snapshot;
         var sql = new StringBuilder("SELECT r.status, r.request_json, r.response_json FROM request_log r WHERE 1 = 1");
         AppendFilters(sql, select, query);
         select.CommandText = sql.Append(NewestFirst).ToString();
@@ -311,6 +330,32 @@ public abstract partial class RelationalGatewayStore : IRequestLogReader
             DateTimeOffset offset => offset,
             var other => throw new InvalidOperationException($"A time column holds a {other.GetType().Name}."),
         };
+    }
+
+    /// <summary>
+    /// Begins a read-only view of the database as it is now, which later statements on the connection
+    /// share. This default is REPEATABLE READ (PostgreSQL's snapshot); an engine whose default
+    /// transaction would lock writers out begins a reader's transaction instead.
+    /// </summary>
+    /// <param name="connection">The open connection.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The transaction; dispose it to end the snapshot.</returns>
+    protected virtual async Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        return await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the three counts of an export's count statement into <paramref name="totals"/>.</summary>
+    private static async Task ReadTotalsAsync(DbCommand count, ExportTotals totals, CancellationToken cancellationToken)
+    {
+        await using var reader = await count.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            totals.Rows = Long(reader, 0);
+            totals.Failed = Long(reader, 1);
+            totals.NoResponse = Long(reader, 2);
+        }
     }
 
     /// <summary>Escapes LIKE's wildcards (and the escape character) in a search text.</summary>

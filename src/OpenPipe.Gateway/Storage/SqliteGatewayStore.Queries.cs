@@ -3,6 +3,7 @@
 // filters, the dataset tables, and the migrations record. Text search is LIKE over the JSON (no index).
 
 using System.Data.Common;
+using Microsoft.Data.Sqlite;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -51,6 +52,16 @@ public sealed partial class SqliteGatewayStore
             applied_at TEXT NOT NULL
         );
         """;
+
+    /// <summary>
+    /// A deferred transaction: its first read fixes the snapshot (WAL) and it takes no lock that
+    /// would keep the log writer out, where SQLite's default (immediate) transaction would, for as
+    /// long as an export streams.
+    /// </summary>
+    /// <inheritdoc />
+    protected override Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        Task.FromResult<DbTransaction>(((SqliteConnection)connection).BeginTransaction(deferred: true)); // BEGIN DEFERRED does no I/O: nothing to await
+
 
     /// <summary>Creates the query schema and fills the label tables of rows logged before them.</summary>
     private async Task InitializeQueriesAsync(DbConnection connection, CancellationToken cancellationToken)

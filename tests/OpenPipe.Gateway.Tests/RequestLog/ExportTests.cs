@@ -55,9 +55,11 @@ public sealed class ExportTests(string storage)
         Assert.That(headers["Content-Type"].Single(), Does.StartWith("application/jsonl"));
         Assert.That(lines, Has.Count.EqualTo(own.Count(s => s.HasResponse)));
         Assert.That(lines.Select(FineTuningFormat.Problems), Is.All.Empty);
+        Assert.That(Number(headers, "op-export-rows"), Is.EqualTo(own.Count), "counted before the first line");
+        Assert.That(Number(headers, "op-export-skipped-failed"), Is.EqualTo(own.Count(s => s.Status != 200)));
+        Assert.That(Number(headers, "op-export-skipped-no-response"), Is.EqualTo(own.Count(s => s.Status == 200 && !s.HasResponse)));
         Assert.That(trailers["op-export-written"], Is.EqualTo(lines.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.That(trailers["op-export-skipped-failed"], Is.EqualTo(own.Count(s => s.Status != 200).ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.That(trailers["op-export-skipped-no-response"], Is.EqualTo(own.Count(s => s.Status == 200 && !s.HasResponse).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.That(trailers["op-export-skipped-unusable"], Is.EqualTo("0"));
         Assert.That(trailers["op-export-skipped"], Is.EqualTo((own.Count - lines.Count).ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
@@ -107,13 +109,13 @@ public sealed class ExportTests(string storage)
         using var client = gateway.CreateOpenPipeClient(RequestLogStorage.KeyC);
 
         // Act
-        var (lines, trailers, _) = await ExportAsync(client, model: "odd");
+        var (lines, trailers, headers) = await ExportAsync(client, model: "odd");
 
         // Assert
         Assert.That(lines, Has.Count.EqualTo(1));
         Assert.That(FineTuningFormat.Problems(lines[0]), Is.Empty);
+        Assert.That((Number(headers, "op-export-rows"), Number(headers, "op-export-skipped-failed"), Number(headers, "op-export-skipped-no-response")), Is.EqualTo((4L, 1L, 0L)));
         Assert.That(trailers["op-export-written"], Is.EqualTo("1"));
-        Assert.That(trailers["op-export-skipped-failed"], Is.EqualTo("1"));
         Assert.That(trailers["op-export-skipped-unusable"], Is.EqualTo("2"));
         Assert.That(trailers["op-export-skipped"], Is.EqualTo("3"));
     }
@@ -174,6 +176,9 @@ public sealed class ExportTests(string storage)
 
         return (lines, file.TrailingHeaders.ToDictionary(t => t.Key, t => t.Value.Single(), StringComparer.OrdinalIgnoreCase), file.Headers);
     }
+
+    private static long Number(IReadOnlyDictionary<string, IEnumerable<string>> headers, string name) =>
+        long.Parse(headers.First(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value.Single(), System.Globalization.CultureInfo.InvariantCulture);
 
     private static RequestLogEntry Row(int status, string request, string? response) => new()
     {
