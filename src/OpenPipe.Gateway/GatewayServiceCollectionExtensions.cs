@@ -39,7 +39,7 @@ public static class GatewayServiceCollectionExtensions
         {
             var storage = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
             return storage.Storage.Provider == StorageOptions.Postgres
-                ? new PostgresGatewayStore(storage.Storage.ConnectionString!)
+                ? new PostgresGatewayStore(storage.Storage.ConnectionString!) { TextIndex = storage.Storage.TextIndex }
                 : new SqliteGatewayStore(
                     string.IsNullOrWhiteSpace(storage.Storage.ConnectionString) ? "Data Source=" + storage.RequestLog.Path : storage.Storage.ConnectionString,
                     sp.GetRequiredService<IHostEnvironment>().ContentRootPath);

@@ -60,10 +60,13 @@ public sealed partial class PostgresGatewayStore
         );
         """;
 
-    private const string TextIndex = $"""
+    private const string TextIndexSchema = $"""
         CREATE EXTENSION IF NOT EXISTS pg_trgm;
         CREATE INDEX IF NOT EXISTS request_log_text_trgm ON request_log USING gin ({SearchText} gin_trgm_ops);
         """;
+
+    /// <summary>Whether free-text search gets its trigram index (<see cref="StorageOptions.TextIndex"/>); false drops it. Default true.</summary>
+    public bool TextIndex { get; init; } = true;
 
     /// <summary>
     /// Why free-text search has no index (pg_trgm could not be created: it is not installed, or the
@@ -117,10 +120,27 @@ public sealed partial class PostgresGatewayStore
             await schema.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (!TextIndex)
+        {
+            await using var drop = new NpgsqlCommand("DROP INDEX IF EXISTS request_log_text_trgm", connection, transaction);
+            await drop.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            TextIndexProblem = "Gateway:Storage:TextIndex is false; free-text search reads rows without an index.";
+        }
+        else
+        {
+            await CreateTextIndexAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+        }
+
+        await BackfillLabelsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Creates pg_trgm and the trigram index, under a savepoint: a refusal leaves the rest of the schema transaction intact.</summary>
+    private async Task CreateTextIndexAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
         await transaction.SaveAsync("text_index", cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var index = new NpgsqlCommand(TextIndex, connection, transaction);
+            await using var index = new NpgsqlCommand(TextIndexSchema, connection, transaction);
             await index.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await transaction.ReleaseAsync("text_index", cancellationToken).ConfigureAwait(false);
             TextIndexProblem = null;
@@ -130,7 +150,5 @@ public sealed partial class PostgresGatewayStore
             await transaction.RollbackAsync("text_index", cancellationToken).ConfigureAwait(false);
             TextIndexProblem = $"pg_trgm could not be created ({e.SqlState}: {e.MessageText}); free-text search reads rows without an index.";
         }
-
-        await BackfillLabelsAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
     }
 }
