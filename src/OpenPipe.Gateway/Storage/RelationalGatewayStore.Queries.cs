@@ -33,7 +33,57 @@ public abstract partial class RelationalGatewayStore : IRequestLogReader
     {
         ArgumentNullException.ThrowIfNull(query);
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var select = connection.CreateCommand();
+        await using var page = await BeginPageAsync(connection, cancellationToken).ConfigureAwait(false);
+        await using var select = ListCommand(connection, query, after, take);
+        select.Transaction = page;
+        var entries = new List<LogEntry>(Math.Min(take, 256));
+        await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(ReadEntry(reader));
+        }
+
+        return entries;
+    }
+
+    /// <summary>
+    /// The engine's plan for the page <see cref="ListLogsAsync"/> would read (PostgreSQL: <c>EXPLAIN
+    /// (ANALYZE, BUFFERS)</c>, which runs it; SQLite: <c>EXPLAIN QUERY PLAN</c>), one line per step.
+    /// For the benchmarks, which print it next to the timings.
+    /// </summary>
+    internal async Task<string> ExplainListAsync(LogQuery query, LogCursor? after, int take, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var page = await BeginPageAsync(connection, cancellationToken).ConfigureAwait(false);
+        await using var explain = ListCommand(connection, query, after, take);
+        explain.Transaction = page;
+        explain.CommandText = ExplainPrefix + explain.CommandText;
+        var lines = new List<string>();
+        await using var reader = await explain.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            lines.Add(Convert.ToString(reader.GetValue(reader.FieldCount - 1), CultureInfo.InvariantCulture) ?? string.Empty);
+        }
+
+        return string.Join('\n', lines);
+    }
+
+    /// <summary>
+    /// Sets up the connection for one page's statement, in a transaction when the engine needs one
+    /// for that; this default (SQLite) needs nothing.
+    /// </summary>
+    /// <param name="connection">The open connection.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The transaction the page's statement runs in, or null.</returns>
+    protected virtual Task<DbTransaction?> BeginPageAsync(DbConnection connection, CancellationToken cancellationToken) => Task.FromResult<DbTransaction?>(null);
+
+    /// <summary>What makes a statement show its plan. This default is SQLite's.</summary>
+    private protected virtual string ExplainPrefix => "EXPLAIN QUERY PLAN ";
+
+    /// <summary>The statement of one page: the filters, then rows strictly after the cursor, newest first.</summary>
+    private DbCommand ListCommand(DbConnection connection, LogQuery query, LogCursor? after, int take)
+    {
+        var select = connection.CreateCommand();
         var sql = new StringBuilder("SELECT ").Append(SummaryColumns).Append(" FROM request_log r WHERE 1 = 1");
         AppendFilters(sql, select, query);
         if (after is { } cursor)
@@ -47,14 +97,7 @@ public abstract partial class RelationalGatewayStore : IRequestLogReader
         sql.Append(NewestFirst).Append(" LIMIT @take");
         Add(select, "@take", take);
         select.CommandText = sql.ToString();
-        var entries = new List<LogEntry>(Math.Min(take, 256));
-        await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            entries.Add(ReadEntry(reader));
-        }
-
-        return entries;
+        return select;
     }
 
     /// <inheritdoc />

@@ -1,5 +1,5 @@
 // Adds: SQLite's schema for the logs API, datasets and the limits: indexes for newest-first pages
-// (overall, per key, per model, per status), the label tables behind the tag and criterion
+// (overall, per key, per model, per key and model, per status), the label tables behind the tag and criterion
 // filters, the dataset tables, and the migrations record. Text search is LIKE over the JSON (no index).
 
 using System.Data.Common;
@@ -16,6 +16,7 @@ public sealed partial class SqliteGatewayStore
         CREATE INDEX IF NOT EXISTS request_log_time_id ON request_log (received_at, id);
         CREATE INDEX IF NOT EXISTS request_log_key_time ON request_log (key_id, received_at, id);
         CREATE INDEX IF NOT EXISTS request_log_model_time ON request_log (model, received_at, id);
+        CREATE INDEX IF NOT EXISTS request_log_key_model_time ON request_log (key_id, model, received_at, id);
         CREATE INDEX IF NOT EXISTS request_log_status_time ON request_log (status, received_at, id);
         CREATE TABLE IF NOT EXISTS request_log_tags (
             log_id INTEGER NOT NULL,
