@@ -1,8 +1,9 @@
 // Adds: PostgreSQL's schema for the logs API, datasets and the limits: indexes for newest-first
-// pages (overall, per key, per model, per key and model, per status), the label tables behind the tag and criterion
-// filters, the dataset tables, the migrations record, and a pg_trgm index over each row's request
-// and response text for free-text search (ILIKE), made where the extension can be created.
-// Label rows go in with one statement per batch.
+// pages per key, model, key and model, and status (the log's own received_at index orders the
+// rest), the label tables behind the tag and criterion filters, the dataset tables, the
+// migrations record, and a pg_trgm index over each row's request and response text for free-text
+// search (ILIKE), made where the extension can be created. Label rows go in with one statement
+// per batch; a page runs without parallel workers.
 
 using System;
 using System.Data.Common;
@@ -20,7 +21,6 @@ public sealed partial class PostgresGatewayStore
     private const string SearchText = "(request_json || ' ' || coalesce(response_json, ''))";
 
     private const string QuerySchema = """
-        CREATE INDEX IF NOT EXISTS request_log_time_id ON request_log (received_at, id);
         CREATE INDEX IF NOT EXISTS request_log_key_time ON request_log (key_id, received_at, id);
         CREATE INDEX IF NOT EXISTS request_log_model_time ON request_log (model, received_at, id);
         CREATE INDEX IF NOT EXISTS request_log_key_model_time ON request_log (key_id, model, received_at, id);

@@ -88,7 +88,7 @@ public abstract partial class RelationalGatewayStore : IRequestLogReader
         AppendFilters(sql, select, query);
         if (after is { } cursor)
         {
-            // A row value comparison, which both engines answer from the (received_at, id) indexes.
+            // A row value comparison: both engines bound it by the received_at indexes and compare ids at the edge.
             sql.Append(" AND (r.received_at, r.id) < (@after_at, @after_id)");
             Add(select, "@after_at", ReceivedAtValue(cursor.ReceivedAt));
             Add(select, "@after_id", cursor.Id);

@@ -1,6 +1,7 @@
 // Adds: SQLite's schema for the logs API, datasets and the limits: indexes for newest-first pages
-// (overall, per key, per model, per key and model, per status), the label tables behind the tag and criterion
-// filters, the dataset tables, and the migrations record. Text search is LIKE over the JSON (no index).
+// per key, model, key and model, and status (the log's own received_at index orders the rest), the
+// label tables behind the tag and criterion filters, the dataset tables, and the migrations record.
+// Text search is LIKE over the JSON (no index). An export reads in a deferred transaction.
 
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
@@ -13,7 +14,6 @@ namespace OpenPipe.Gateway.Storage;
 public sealed partial class SqliteGatewayStore
 {
     private const string QuerySchema = """
-        CREATE INDEX IF NOT EXISTS request_log_time_id ON request_log (received_at, id);
         CREATE INDEX IF NOT EXISTS request_log_key_time ON request_log (key_id, received_at, id);
         CREATE INDEX IF NOT EXISTS request_log_model_time ON request_log (model, received_at, id);
         CREATE INDEX IF NOT EXISTS request_log_key_model_time ON request_log (key_id, model, received_at, id);
