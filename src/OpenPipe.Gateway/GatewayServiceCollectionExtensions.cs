@@ -18,7 +18,8 @@ public static class GatewayServiceCollectionExtensions
     /// Options (<c>Gateway</c> section), backends, the storage chosen by <c>Gateway:Storage:Provider</c>
     /// (SQLite by default, or PostgreSQL), the request log queue and its batched writer, the response
     /// cache, <see cref="GatewayChatService"/> and the <see cref="RejectionLogger"/> that logs requests
-    /// the server kit rejects before the handler.
+    /// the server kit rejects before the handler; and the request log's API services (admin keys, logs,
+    /// datasets, usage, per-key limits; map their routes with <c>MapGatewayRequestLog</c>).
     /// </summary>
     /// <param name="services">The services.</param>
     /// <returns>The services.</returns>

@@ -54,6 +54,9 @@ public static class RequestLogApi
         services.AddSingleton<DatasetService>();
         services.AddSingleton<UsageService>();
         services.AddGatewayLimits();
+
+        // After the log writer's start (registered before this), which creates the schema.
+        services.AddHostedService<TextIndexReport>();
         return services;
     }
 
