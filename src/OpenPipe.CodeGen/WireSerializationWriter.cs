@@ -182,7 +182,7 @@ internal static class WireSerializationWriter
 
                 return type switch
                 {
-                    "string" or "bool" or "int" or "long" or "double" or "object" => new PrimitiveType(type),
+                    "string" or "bool" or "int" or "long" or "double" or "object" or "System.DateTimeOffset" => new PrimitiveType(type),
                     _ when openValues.Contains(type) => new OpenValueType(type),
                     _ when unions.Contains(type) || (names.Contains(type) && !enums.Contains(type)) => new ObjectType(type),
                     _ => null,
@@ -475,7 +475,7 @@ internal static class WireSerializationWriter
                 code.Line($"if (!WireJson.TryReadAny(ref reader, out object? {v}))");
                 break;
             case PrimitiveType primitive:
-                string method = primitive.Name switch { "string" => "String", "bool" => "Boolean", "int" => "Int32", "long" => "Int64", _ => "Double" };
+                string method = primitive.Name switch { "string" => "String", "bool" => "Boolean", "int" => "Int32", "long" => "Int64", "System.DateTimeOffset" => "DateTimeOffset", _ => "Double" };
                 code.Line($"if (!WireJson.TryRead{method}(ref reader, out {(primitive.Name == "string" ? "string?" : primitive.Name)} {v}))");
                 break;
             case OpenValueType open:
@@ -769,6 +769,9 @@ internal static class WireSerializationWriter
                 break;
             case PrimitiveType { Name: "int" or "long" }:
                 code.Line($"writer.Integer({value});");
+                break;
+            case PrimitiveType { Name: "System.DateTimeOffset" }:
+                code.Line($"writer.Date({value});");
                 break;
             case PrimitiveType:
                 code.Line($"writer.Number({value});");

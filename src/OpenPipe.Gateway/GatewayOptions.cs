@@ -38,6 +38,12 @@ public sealed class GatewayOptions
 
     /// <summary>The <c>op-cache</c> response cache.</summary>
     public CacheOptions Cache { get; set; } = new();
+
+    /// <summary>Admin keys, which read every key's logged calls, datasets and usage.</summary>
+    public Access.AdminOptions Admin { get; set; } = new();
+
+    /// <summary>Per-key limits on chat completions: requests per minute and tokens per day.</summary>
+    public Limits.LimitOptions Limits { get; set; } = new();
 }
 
 /// <summary>Which database holds the request log and the response cache.</summary>
@@ -69,6 +75,14 @@ public sealed class StorageOptions
 
     /// <summary>How long a cache read or write may take before the request goes on without it. Default 2 s.</summary>
     public TimeSpan CacheTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// PostgreSQL only: whether the logs API's free-text search (<c>q</c>) has a pg_trgm index, which
+    /// answers a search over millions of rows in milliseconds but makes each logged row cost more to
+    /// write (docs/request-log.md has the numbers). Turned off, the index is dropped and a search reads
+    /// the rows the other filters leave. Default true.
+    /// </summary>
+    public bool TextIndex { get; set; } = true;
 }
 
 /// <summary>Settings of the <c>op-cache</c> response cache.</summary>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenPipe.Gateway.Backends;
 using OpenPipe.Gateway.Caching;
+using OpenPipe.Gateway.Logs;
 using OpenPipe.Gateway.Pipeline;
 using OpenPipe.Gateway.Storage;
 using OpenPipe.Server;
@@ -18,7 +19,8 @@ public static class GatewayServiceCollectionExtensions
     /// Options (<c>Gateway</c> section), backends, the storage chosen by <c>Gateway:Storage:Provider</c>
     /// (SQLite by default, in <see cref="GatewayDataFolder"/> unless configured, or PostgreSQL), the request log queue and its batched writer, the response
     /// cache, <see cref="GatewayChatService"/> and the <see cref="RejectionLogger"/> that logs requests
-    /// the server kit rejects before the handler.
+    /// the server kit rejects before the handler; and the request log's API services (admin keys, logs,
+    /// datasets, usage, per-key limits; map their routes with <c>MapGatewayRequestLog</c>).
     /// </summary>
     /// <param name="services">The services.</param>
     /// <returns>The services.</returns>
@@ -40,7 +42,7 @@ public static class GatewayServiceCollectionExtensions
             var storage = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
             string contentRoot = sp.GetRequiredService<IHostEnvironment>().ContentRootPath;
             return storage.Storage.Provider == StorageOptions.Postgres
-                ? new PostgresGatewayStore(storage.Storage.ConnectionString!)
+                ? new PostgresGatewayStore(storage.Storage.ConnectionString!) { TextIndex = storage.Storage.TextIndex }
                 : new SqliteGatewayStore(
                     string.IsNullOrWhiteSpace(storage.Storage.ConnectionString)
                         ? new SqliteConnectionStringBuilder { DataSource = GatewayDataFolder.DatabasePath(storage.RequestLog.Path, contentRoot) }.ToString()
@@ -53,6 +55,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ResponseCache>();
         services.AddSingleton<GatewayChatService>();
         services.AddSingleton<IChatCompletionRejectionObserver, RejectionLogger>();
+        services.AddGatewayRequestLog();
         return services;
     }
 }

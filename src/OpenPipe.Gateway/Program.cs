@@ -11,6 +11,8 @@ using OpenPipe.Gateway;
 using OpenPipe.Gateway.Api;
 using OpenPipe.Gateway.Health;
 using OpenPipe.Gateway.Hosting;
+using OpenPipe.Gateway.Limits;
+using OpenPipe.Gateway.Logs;
 using OpenPipe.Gateway.Telemetry;
 using OpenPipe.Server;
 
@@ -50,8 +52,11 @@ app.UseOpenAIPaths();
 app.UseRouting();
 app.UseAuthentication();
 app.UseAuthorization();
+
+// The per-key limits read the endpoint and the caller, so they run after routing and authorization.
+app.UseGatewayLimits();
 app.MapGatewayHealthChecks();
-app.MapOpenPipeChatCompletions(GatewayPaths.ApiPrefix).MapGatewayApi();
+app.MapOpenPipeChatCompletions(GatewayPaths.ApiPrefix).MapGatewayApi().MapGatewayRequestLog();
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory).</summary>

@@ -57,6 +57,28 @@ public sealed class BenchmarkSmokeTests
     }
 
     [Test]
+    public async Task LogQueries_SmallTable_TimesEveryPageWithItsPlanAndExportsEveryRow()
+    {
+        string report = Path.Combine(Path.GetTempPath(), $"openpipe-bench-logs-{Guid.NewGuid():N}.md");
+        try
+        {
+            int status = await LogQueries.RunAsync(["--rows", "2000", "--out", report]);
+
+            string text = await File.ReadAllTextAsync(report);
+            Assert.That(status, Is.Zero);
+            Assert.That(text, Does.Contain("seeded 2,000 rows"));
+            Assert.That(text, Does.Contain("| key, model, 2xx and a tag |"));
+            Assert.That(text, Does.Contain("| all 2,000 rows |"));
+            Assert.That(text.Split("#### ").Length - 1, Is.EqualTo(14), "one plan per page");
+            Assert.That(text, Does.Contain("Execution Time"));
+        }
+        finally
+        {
+            File.Delete(report);
+        }
+    }
+
+    [Test]
     public async Task LogThroughput_Sqlite_StoresEveryQueuedRowInBatches()
     {
         string file = Path.Combine(Path.GetTempPath(), $"openpipe-bench-smoke-{Guid.NewGuid():N}.db");

@@ -2,6 +2,7 @@
 //   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --filter '*'     client and serialization benchmarks
 //   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --server-load    server throughput against minimal-API peers (see ServerLoad.cs; --quick for a smoke run)
 //   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --log-throughput  gateway request log rows/s, SQLite and PostgreSQL (see LogThroughput.cs)
+//   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --log-queries    filtered log pages and the JSONL export over 1,000,000 rows on PostgreSQL (see LogQueries.cs)
 //   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --first-chunk    server write -> first chunk seen (see FirstChunkLatency.cs)
 //   dotnet run -c Release --project tests/OpenPipe.Benchmarks -- --client-turns   the client comparisons in alternating batches (see ClientTurns.cs)
 
@@ -33,6 +34,11 @@ if (args.Length > 0 && args[0] == "--client-turns")
 if (args.Length > 0 && args[0] == "--log-throughput")
 {
     return await LogThroughput.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "--log-queries")
+{
+    return await LogQueries.RunAsync(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "--load-client")

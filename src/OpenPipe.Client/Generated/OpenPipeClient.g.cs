@@ -123,6 +123,298 @@ namespace OpenPipe.Client
         /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
         System.Threading.Tasks.Task<ModelList> ListModelsAsync(System.Threading.CancellationToken cancellationToken);
 
+        /// <summary>
+        /// List logged calls
+        /// </summary>
+        /// <remarks>
+        /// The caller's logged calls (an admin key's: every key's), newest first (by `received_at`, then `id`), filtered by every given parameter. Pages with `limit` and `cursor`: pass the `next_cursor` of one page as `cursor` to get the next; pages stay consistent while calls are logged (a row appears once, and no row that existed when the first page was read is left out). A parameter this operation does not know, a repeated one (other than `tag`) or a value it cannot read is a 400 naming the parameter.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <param name="limit">How many calls a page holds, 1 to 200. Default 50.</param>
+        /// <param name="cursor">The `next_cursor` of the previous page; absent for the first page.</param>
+        /// <returns>One page of logged calls.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<LogList> ListLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, int? limit, string? cursor);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// List logged calls
+        /// </summary>
+        /// <remarks>
+        /// The caller's logged calls (an admin key's: every key's), newest first (by `received_at`, then `id`), filtered by every given parameter. Pages with `limit` and `cursor`: pass the `next_cursor` of one page as `cursor` to get the next; pages stay consistent while calls are logged (a row appears once, and no row that existed when the first page was read is left out). A parameter this operation does not know, a repeated one (other than `tag`) or a value it cannot read is a 400 naming the parameter.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <param name="limit">How many calls a page holds, 1 to 200. Default 50.</param>
+        /// <param name="cursor">The `next_cursor` of the previous page; absent for the first page.</param>
+        /// <returns>One page of logged calls.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<LogList> ListLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, int? limit, string? cursor, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Get one logged call
+        /// </summary>
+        /// <remarks>
+        /// One logged call with its whole request, response and metadata. A call logged under another key is 404 for an API key, as one that does not exist.
+        /// </remarks>
+        /// <param name="id">The call's `id`.</param>
+        /// <returns>The logged call.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<LogEntry> GetLogAsync(long id);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Get one logged call
+        /// </summary>
+        /// <remarks>
+        /// One logged call with its whole request, response and metadata. A call logged under another key is 404 for an API key, as one that does not exist.
+        /// </remarks>
+        /// <param name="id">The call's `id`.</param>
+        /// <returns>The logged call.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<LogEntry> GetLogAsync(long id, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Export logged calls as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read. Headers count what is known before the first line, in the rows' own snapshot: `op-export-rows` (rows read), `op-export-skipped-failed` and `op-export-skipped-no-response`. HTTP trailers, where the connection carries them (HTTP/2), count the rest: `op-export-written`, `op-export-skipped` and `op-export-skipped-unusable`; without them, the lines are the written count.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<FileResponse> ExportLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Export logged calls as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read. Headers count what is known before the first line, in the rows' own snapshot: `op-export-rows` (rows read), `op-export-skipped-failed` and `op-export-skipped-no-response`. HTTP trailers, where the connection carries them (HTTP/2), count the rest: `op-export-written`, `op-export-skipped` and `op-export-skipped-unusable`; without them, the lines are the written count.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<FileResponse> ExportLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Get the latest logged call
+        /// </summary>
+        /// <remarks>
+        /// The caller's most recently logged call (an admin key's: any key's), in OpenPipe's shape, or `null` when there is none. OpenPipe's SDK tests call it after each logged request.
+        /// </remarks>
+        /// <returns>The latest logged call, or null.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<LatestLoggedCall?> LocalTestingOnlyGetLatestLoggedCallAsync();
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Get the latest logged call
+        /// </summary>
+        /// <remarks>
+        /// The caller's most recently logged call (an admin key's: any key's), in OpenPipe's shape, or `null` when there is none. OpenPipe's SDK tests call it after each logged request.
+        /// </remarks>
+        /// <returns>The latest logged call, or null.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<LatestLoggedCall?> LocalTestingOnlyGetLatestLoggedCallAsync(System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Create a dataset
+        /// </summary>
+        /// <remarks>
+        /// Creates an empty dataset owned by the caller's key and answers its id.
+        /// </remarks>
+        /// <returns>The dataset was created.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<CreateDatasetResponse> UnstableDatasetCreateAsync(CreateDatasetRequest body);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Create a dataset
+        /// </summary>
+        /// <remarks>
+        /// Creates an empty dataset owned by the caller's key and answers its id.
+        /// </remarks>
+        /// <returns>The dataset was created.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<CreateDatasetResponse> UnstableDatasetCreateAsync(CreateDatasetRequest body, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Add entries to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds 1 to 100 entries in the fine-tuning message shape to a dataset (named by `archiveId`, as OpenPipe's API names it, or `datasetId`). An entry that is not usable for training (no messages, or not ending in an assistant message) is not added and is reported in `errors` by its index; the others are. An entry without a `split` is put in TRAIN or TEST so that the dataset keeps four training entries to one test entry.
+        /// </remarks>
+        /// <returns>The entries that could be added were added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<CreateDatasetEntriesResponse> UnstableDatasetEntryCreateAsync(CreateDatasetEntriesRequest body);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Add entries to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds 1 to 100 entries in the fine-tuning message shape to a dataset (named by `archiveId`, as OpenPipe's API names it, or `datasetId`). An entry that is not usable for training (no messages, or not ending in an assistant message) is not added and is reported in `errors` by its index; the others are. An entry without a `split` is put in TRAIN or TEST so that the dataset keeps four training entries to one test entry.
+        /// </remarks>
+        /// <returns>The entries that could be added were added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<CreateDatasetEntriesResponse> UnstableDatasetEntryCreateAsync(CreateDatasetEntriesRequest body, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// List datasets
+        /// </summary>
+        /// <remarks>
+        /// The caller's datasets (an admin key's: every key's), newest first, with their entry counts.
+        /// </remarks>
+        /// <returns>The datasets.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<DatasetList> ListDatasetsAsync();
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// List datasets
+        /// </summary>
+        /// <remarks>
+        /// The caller's datasets (an admin key's: every key's), newest first, with their entry counts.
+        /// </remarks>
+        /// <returns>The datasets.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<DatasetList> ListDatasetsAsync(System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Add logged calls to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds every logged call that matches the filters (the same as `GET /logs`) to the dataset, as a reference to the call: the dataset's export writes it as the log export does. Calls that failed or have no response are not added and are counted; a call already in the dataset is not added twice. `split` puts every added call in TRAIN or TEST; without it, one call in five (by id) goes to TEST.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">The split of every added call.</param>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>What was added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<AddLogsToDatasetResponse> AddLogsToDatasetAsync(string datasetId, DatasetSplit? split, string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Add logged calls to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds every logged call that matches the filters (the same as `GET /logs`) to the dataset, as a reference to the call: the dataset's export writes it as the log export does. Calls that failed or have no response are not added and are counted; a call already in the dataset is not added twice. `split` puts every added call in TRAIN or TEST; without it, one call in five (by id) goes to TEST.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">The split of every added call.</param>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>What was added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<AddLogsToDatasetResponse> AddLogsToDatasetAsync(string datasetId, DatasetSplit? split, string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Export a dataset as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines, headers and trailers as `GET /logs/export`). `split` exports one split only.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">Only the entries of this split.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<FileResponse> ExportDatasetAsync(string datasetId, DatasetSplit? split);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Export a dataset as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines, headers and trailers as `GET /logs/export`). `split` exports one split only.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">Only the entries of this split.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<FileResponse> ExportDatasetAsync(string datasetId, DatasetSplit? split, System.Threading.CancellationToken cancellationToken);
+
+        /// <summary>
+        /// Usage, grouped by key, model or day
+        /// </summary>
+        /// <remarks>
+        /// Requests, errors (a status outside 2xx), tokens and cache hits of the logged calls, summed per key id, model or UTC day, for the caller's key (an admin key: every key, or `key_id`'s), optionally within a time range; and each key's limits with their current use.
+        /// </remarks>
+        /// <param name="groupBy">`key`, `model` or `day` (a UTC day, `YYYY-MM-DD`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The usage.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<UsageReport> GetUsageAsync(UsageGroupBy groupBy, System.DateTimeOffset? from, System.DateTimeOffset? to, string? keyId);
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Usage, grouped by key, model or day
+        /// </summary>
+        /// <remarks>
+        /// Requests, errors (a status outside 2xx), tokens and cache hits of the logged calls, summed per key id, model or UTC day, for the caller's key (an admin key: every key, or `key_id`'s), optionally within a time range; and each key's limits with their current use.
+        /// </remarks>
+        /// <param name="groupBy">`key`, `model` or `day` (a UTC day, `YYYY-MM-DD`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The usage.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<UsageReport> GetUsageAsync(UsageGroupBy groupBy, System.DateTimeOffset? from, System.DateTimeOffset? to, string? keyId, System.Threading.CancellationToken cancellationToken);
+
     }
 
     [System.CodeDom.Compiler.GeneratedCode("NSwag", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
@@ -670,6 +962,1397 @@ namespace OpenPipe.Client
             }
         }
 
+        /// <summary>
+        /// List logged calls
+        /// </summary>
+        /// <remarks>
+        /// The caller's logged calls (an admin key's: every key's), newest first (by `received_at`, then `id`), filtered by every given parameter. Pages with `limit` and `cursor`: pass the `next_cursor` of one page as `cursor` to get the next; pages stay consistent while calls are logged (a row appears once, and no row that existed when the first page was read is left out). A parameter this operation does not know, a repeated one (other than `tag`) or a value it cannot read is a 400 naming the parameter.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <param name="limit">How many calls a page holds, 1 to 200. Default 50.</param>
+        /// <param name="cursor">The `next_cursor` of the previous page; absent for the first page.</param>
+        /// <returns>One page of logged calls.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<LogList> ListLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, int? limit, string? cursor)
+        {
+            return ListLogsAsync(model, backend, status, tag, criterion, cacheHit, from, to, q, keyId, limit, cursor, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// List logged calls
+        /// </summary>
+        /// <remarks>
+        /// The caller's logged calls (an admin key's: every key's), newest first (by `received_at`, then `id`), filtered by every given parameter. Pages with `limit` and `cursor`: pass the `next_cursor` of one page as `cursor` to get the next; pages stay consistent while calls are logged (a row appears once, and no row that existed when the first page was read is left out). A parameter this operation does not know, a repeated one (other than `tag`) or a value it cannot read is a 400 naming the parameter.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <param name="limit">How many calls a page holds, 1 to 200. Default 50.</param>
+        /// <param name="cursor">The `next_cursor` of the previous page; absent for the first page.</param>
+        /// <returns>One page of logged calls.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<LogList> ListLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, int? limit, string? cursor, System.Threading.CancellationToken cancellationToken)
+        {
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "logs"
+                    urlBuilder_.Append("logs");
+                    urlBuilder_.Append('?');
+                    if (model != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("model")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(model, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (backend != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("backend")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(backend, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (status != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("status")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(status, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (tag != null)
+                    {
+                            foreach (var item_ in tag) { urlBuilder_.Append(System.Uri.EscapeDataString("tag")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(item_, System.Globalization.CultureInfo.InvariantCulture))).Append('&'); }
+                    }
+                    if (criterion != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("criterion")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(criterion, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (cacheHit != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("cache_hit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(cacheHit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (from != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("from")).Append('=').Append(System.Uri.EscapeDataString(from.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (to != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("to")).Append('=').Append(System.Uri.EscapeDataString(to.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (q != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("q")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(q, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (keyId != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("key_id")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(keyId, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (limit != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("limit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(limit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (cursor != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("cursor")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(cursor, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<LogList>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Get one logged call
+        /// </summary>
+        /// <remarks>
+        /// One logged call with its whole request, response and metadata. A call logged under another key is 404 for an API key, as one that does not exist.
+        /// </remarks>
+        /// <param name="id">The call's `id`.</param>
+        /// <returns>The logged call.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<LogEntry> GetLogAsync(long id)
+        {
+            return GetLogAsync(id, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Get one logged call
+        /// </summary>
+        /// <remarks>
+        /// One logged call with its whole request, response and metadata. A call logged under another key is 404 for an API key, as one that does not exist.
+        /// </remarks>
+        /// <param name="id">The call's `id`.</param>
+        /// <returns>The logged call.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<LogEntry> GetLogAsync(long id, System.Threading.CancellationToken cancellationToken)
+        {
+            if (id == null)
+                throw new System.ArgumentNullException("id");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "logs/{id}"
+                    urlBuilder_.Append("logs/");
+                    urlBuilder_.Append(System.Uri.EscapeDataString(ConvertToString(id, System.Globalization.CultureInfo.InvariantCulture)));
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<LogEntry>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Export logged calls as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read. Headers count what is known before the first line, in the rows' own snapshot: `op-export-rows` (rows read), `op-export-skipped-failed` and `op-export-skipped-no-response`. HTTP trailers, where the connection carries them (HTTP/2), count the rest: `op-export-written`, `op-export-skipped` and `op-export-skipped-unusable`; without them, the lines are the written count.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<FileResponse> ExportLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId)
+        {
+            return ExportLogsAsync(model, backend, status, tag, criterion, cacheHit, from, to, q, keyId, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Export logged calls as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read. Headers count what is known before the first line, in the rows' own snapshot: `op-export-rows` (rows read), `op-export-skipped-failed` and `op-export-skipped-no-response`. HTTP trailers, where the connection carries them (HTTP/2), count the rest: `op-export-written`, `op-export-skipped` and `op-export-skipped-unusable`; without them, the lines are the written count.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<FileResponse> ExportLogsAsync(string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, System.Threading.CancellationToken cancellationToken)
+        {
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/jsonl"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "logs/export"
+                    urlBuilder_.Append("logs/export");
+                    urlBuilder_.Append('?');
+                    if (model != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("model")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(model, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (backend != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("backend")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(backend, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (status != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("status")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(status, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (tag != null)
+                    {
+                            foreach (var item_ in tag) { urlBuilder_.Append(System.Uri.EscapeDataString("tag")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(item_, System.Globalization.CultureInfo.InvariantCulture))).Append('&'); }
+                    }
+                    if (criterion != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("criterion")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(criterion, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (cacheHit != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("cache_hit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(cacheHit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (from != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("from")).Append('=').Append(System.Uri.EscapeDataString(from.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (to != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("to")).Append('=').Append(System.Uri.EscapeDataString(to.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (q != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("q")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(q, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (keyId != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("key_id")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(keyId, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200 || status_ == 206)
+                        {
+                            var responseStream_ = response_.Content == null ? System.IO.Stream.Null : await ReadAsStreamAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            var fileResponse_ = new FileResponse(status_, headers_, responseStream_, null, response_);
+                            disposeClient_ = false; disposeResponse_ = false; // response and client are disposed by FileResponse
+                            return fileResponse_;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Get the latest logged call
+        /// </summary>
+        /// <remarks>
+        /// The caller's most recently logged call (an admin key's: any key's), in OpenPipe's shape, or `null` when there is none. OpenPipe's SDK tests call it after each logged request.
+        /// </remarks>
+        /// <returns>The latest logged call, or null.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<LatestLoggedCall?> LocalTestingOnlyGetLatestLoggedCallAsync()
+        {
+            return LocalTestingOnlyGetLatestLoggedCallAsync(System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Get the latest logged call
+        /// </summary>
+        /// <remarks>
+        /// The caller's most recently logged call (an admin key's: any key's), in OpenPipe's shape, or `null` when there is none. OpenPipe's SDK tests call it after each logged request.
+        /// </remarks>
+        /// <returns>The latest logged call, or null.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<LatestLoggedCall?> LocalTestingOnlyGetLatestLoggedCallAsync(System.Threading.CancellationToken cancellationToken)
+        {
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "local-testing-only-get-latest-logged-call"
+                    urlBuilder_.Append("local-testing-only-get-latest-logged-call");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<LatestLoggedCall?>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Create a dataset
+        /// </summary>
+        /// <remarks>
+        /// Creates an empty dataset owned by the caller's key and answers its id.
+        /// </remarks>
+        /// <returns>The dataset was created.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<CreateDatasetResponse> UnstableDatasetCreateAsync(CreateDatasetRequest body)
+        {
+            return UnstableDatasetCreateAsync(body, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Create a dataset
+        /// </summary>
+        /// <remarks>
+        /// Creates an empty dataset owned by the caller's key and answers its id.
+        /// </remarks>
+        /// <returns>The dataset was created.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<CreateDatasetResponse> UnstableDatasetCreateAsync(CreateDatasetRequest body, System.Threading.CancellationToken cancellationToken)
+        {
+            if (body == null)
+                throw new System.ArgumentNullException("body");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    var content_ = OpenPipeJsonContent.Create(body);
+                    request_.Content = content_;
+                    request_.Method = System.Net.Http.HttpMethod.Parse("POST");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "unstable/dataset/create"
+                    urlBuilder_.Append("unstable/dataset/create");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<CreateDatasetResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Add entries to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds 1 to 100 entries in the fine-tuning message shape to a dataset (named by `archiveId`, as OpenPipe's API names it, or `datasetId`). An entry that is not usable for training (no messages, or not ending in an assistant message) is not added and is reported in `errors` by its index; the others are. An entry without a `split` is put in TRAIN or TEST so that the dataset keeps four training entries to one test entry.
+        /// </remarks>
+        /// <returns>The entries that could be added were added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<CreateDatasetEntriesResponse> UnstableDatasetEntryCreateAsync(CreateDatasetEntriesRequest body)
+        {
+            return UnstableDatasetEntryCreateAsync(body, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Add entries to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds 1 to 100 entries in the fine-tuning message shape to a dataset (named by `archiveId`, as OpenPipe's API names it, or `datasetId`). An entry that is not usable for training (no messages, or not ending in an assistant message) is not added and is reported in `errors` by its index; the others are. An entry without a `split` is put in TRAIN or TEST so that the dataset keeps four training entries to one test entry.
+        /// </remarks>
+        /// <returns>The entries that could be added were added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<CreateDatasetEntriesResponse> UnstableDatasetEntryCreateAsync(CreateDatasetEntriesRequest body, System.Threading.CancellationToken cancellationToken)
+        {
+            if (body == null)
+                throw new System.ArgumentNullException("body");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    var content_ = OpenPipeJsonContent.Create(body);
+                    request_.Content = content_;
+                    request_.Method = System.Net.Http.HttpMethod.Parse("POST");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "unstable/dataset-entry/create"
+                    urlBuilder_.Append("unstable/dataset-entry/create");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<CreateDatasetEntriesResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// List datasets
+        /// </summary>
+        /// <remarks>
+        /// The caller's datasets (an admin key's: every key's), newest first, with their entry counts.
+        /// </remarks>
+        /// <returns>The datasets.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<DatasetList> ListDatasetsAsync()
+        {
+            return ListDatasetsAsync(System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// List datasets
+        /// </summary>
+        /// <remarks>
+        /// The caller's datasets (an admin key's: every key's), newest first, with their entry counts.
+        /// </remarks>
+        /// <returns>The datasets.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<DatasetList> ListDatasetsAsync(System.Threading.CancellationToken cancellationToken)
+        {
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "datasets"
+                    urlBuilder_.Append("datasets");
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<DatasetList>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Add logged calls to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds every logged call that matches the filters (the same as `GET /logs`) to the dataset, as a reference to the call: the dataset's export writes it as the log export does. Calls that failed or have no response are not added and are counted; a call already in the dataset is not added twice. `split` puts every added call in TRAIN or TEST; without it, one call in five (by id) goes to TEST.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">The split of every added call.</param>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>What was added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<AddLogsToDatasetResponse> AddLogsToDatasetAsync(string datasetId, DatasetSplit? split, string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId)
+        {
+            return AddLogsToDatasetAsync(datasetId, split, model, backend, status, tag, criterion, cacheHit, from, to, q, keyId, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Add logged calls to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds every logged call that matches the filters (the same as `GET /logs`) to the dataset, as a reference to the call: the dataset's export writes it as the log export does. Calls that failed or have no response are not added and are counted; a call already in the dataset is not added twice. `split` puts every added call in TRAIN or TEST; without it, one call in five (by id) goes to TEST.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">The split of every added call.</param>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>What was added.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<AddLogsToDatasetResponse> AddLogsToDatasetAsync(string datasetId, DatasetSplit? split, string? model, string? backend, string? status, System.Collections.Generic.IEnumerable<string>? tag, string? criterion, bool? cacheHit, System.DateTimeOffset? from, System.DateTimeOffset? to, string? q, string? keyId, System.Threading.CancellationToken cancellationToken)
+        {
+            if (datasetId == null)
+                throw new System.ArgumentNullException("datasetId");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Content = new System.Net.Http.StringContent(string.Empty, System.Text.Encoding.UTF8, "application/json");
+                    request_.Method = System.Net.Http.HttpMethod.Parse("POST");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "datasets/{dataset_id}/entries/from-logs"
+                    urlBuilder_.Append("datasets/");
+                    urlBuilder_.Append(System.Uri.EscapeDataString(ConvertToString(datasetId, System.Globalization.CultureInfo.InvariantCulture)));
+                    urlBuilder_.Append("/entries/from-logs");
+                    urlBuilder_.Append('?');
+                    if (split != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("split")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(split, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (model != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("model")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(model, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (backend != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("backend")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(backend, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (status != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("status")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(status, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (tag != null)
+                    {
+                            foreach (var item_ in tag) { urlBuilder_.Append(System.Uri.EscapeDataString("tag")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(item_, System.Globalization.CultureInfo.InvariantCulture))).Append('&'); }
+                    }
+                    if (criterion != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("criterion")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(criterion, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (cacheHit != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("cache_hit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(cacheHit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (from != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("from")).Append('=').Append(System.Uri.EscapeDataString(from.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (to != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("to")).Append('=').Append(System.Uri.EscapeDataString(to.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (q != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("q")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(q, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (keyId != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("key_id")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(keyId, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<AddLogsToDatasetResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Export a dataset as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines, headers and trailers as `GET /logs/export`). `split` exports one split only.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">Only the entries of this split.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<FileResponse> ExportDatasetAsync(string datasetId, DatasetSplit? split)
+        {
+            return ExportDatasetAsync(datasetId, split, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Export a dataset as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines, headers and trailers as `GET /logs/export`). `split` exports one split only.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">Only the entries of this split.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<FileResponse> ExportDatasetAsync(string datasetId, DatasetSplit? split, System.Threading.CancellationToken cancellationToken)
+        {
+            if (datasetId == null)
+                throw new System.ArgumentNullException("datasetId");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/jsonl"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "datasets/{dataset_id}/export"
+                    urlBuilder_.Append("datasets/");
+                    urlBuilder_.Append(System.Uri.EscapeDataString(ConvertToString(datasetId, System.Globalization.CultureInfo.InvariantCulture)));
+                    urlBuilder_.Append("/export");
+                    urlBuilder_.Append('?');
+                    if (split != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("split")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(split, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200 || status_ == 206)
+                        {
+                            var responseStream_ = response_.Content == null ? System.IO.Stream.Null : await ReadAsStreamAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            var fileResponse_ = new FileResponse(status_, headers_, responseStream_, null, response_);
+                            disposeClient_ = false; disposeResponse_ = false; // response and client are disposed by FileResponse
+                            return fileResponse_;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Usage, grouped by key, model or day
+        /// </summary>
+        /// <remarks>
+        /// Requests, errors (a status outside 2xx), tokens and cache hits of the logged calls, summed per key id, model or UTC day, for the caller's key (an admin key: every key, or `key_id`'s), optionally within a time range; and each key's limits with their current use.
+        /// </remarks>
+        /// <param name="groupBy">`key`, `model` or `day` (a UTC day, `YYYY-MM-DD`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The usage.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<UsageReport> GetUsageAsync(UsageGroupBy groupBy, System.DateTimeOffset? from, System.DateTimeOffset? to, string? keyId)
+        {
+            return GetUsageAsync(groupBy, from, to, keyId, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Usage, grouped by key, model or day
+        /// </summary>
+        /// <remarks>
+        /// Requests, errors (a status outside 2xx), tokens and cache hits of the logged calls, summed per key id, model or UTC day, for the caller's key (an admin key: every key, or `key_id`'s), optionally within a time range; and each key's limits with their current use.
+        /// </remarks>
+        /// <param name="groupBy">`key`, `model` or `day` (a UTC day, `YYYY-MM-DD`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The usage.</returns>
+        /// <exception cref="OpenPipeApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<UsageReport> GetUsageAsync(UsageGroupBy groupBy, System.DateTimeOffset? from, System.DateTimeOffset? to, string? keyId, System.Threading.CancellationToken cancellationToken)
+        {
+            if (groupBy == null)
+                throw new System.ArgumentNullException("groupBy");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = System.Net.Http.HttpMethod.Parse("GET");
+                    request_.Headers.Accept.Add(new System.Net.Http.Headers.MediaTypeWithQualityHeaderValue("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                    if (!string.IsNullOrEmpty(_baseUrl)) urlBuilder_.Append(_baseUrl);
+                    // Operation Path: "usage"
+                    urlBuilder_.Append("usage");
+                    urlBuilder_.Append('?');
+                    urlBuilder_.Append(System.Uri.EscapeDataString("group_by")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(groupBy, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    if (from != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("from")).Append('=').Append(System.Uri.EscapeDataString(from.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (to != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("to")).Append('=').Append(System.Uri.EscapeDataString(to.Value.ToString("o", System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (keyId != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("key_id")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(keyId, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new ResponseHeaders(response_);
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<UsageReport>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ErrorResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new OpenPipeApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new OpenPipeApiException<ErrorResponse>("An error. The body is `ErrorResponse`.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
         protected struct ObjectResponseResult<T>
         {
             public ObjectResponseResult(T responseObject, string responseText)
@@ -798,6 +2481,43 @@ namespace OpenPipe.Client
     }
 
     
+
+    [System.CodeDom.Compiler.GeneratedCode("NSwag", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class FileResponse : System.IDisposable
+    {
+        private System.IDisposable? _client;
+        private System.IDisposable? _response;
+
+        public int StatusCode { get; private set; }
+
+        public System.Collections.Generic.IReadOnlyDictionary<string, System.Collections.Generic.IEnumerable<string>> Headers { get; private set; }
+
+        public System.IO.Stream Stream { get; private set; }
+
+        public bool IsPartial
+        {
+            get { return StatusCode == 206; }
+        }
+
+        public FileResponse(int statusCode, System.Collections.Generic.IReadOnlyDictionary<string, System.Collections.Generic.IEnumerable<string>> headers, System.IO.Stream stream, System.IDisposable? client, System.IDisposable? response)
+        {
+            StatusCode = statusCode;
+            Headers = headers;
+            Stream = stream;
+            _client = client;
+            _response = response;
+        }
+
+        public void Dispose()
+        {
+            Stream.Dispose();
+            if (_response != null)
+                _response.Dispose();
+            if (_client != null)
+                _client.Dispose();
+        }
+    }
+
 
 
 }

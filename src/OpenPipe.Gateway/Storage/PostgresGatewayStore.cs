@@ -13,7 +13,7 @@ namespace OpenPipe.Gateway.Storage;
 /// for all of them). The schema is created under an advisory lock so instances starting together do
 /// not race; <c>received_at</c> is <c>timestamptz</c>; cache times are Unix milliseconds.
 /// </summary>
-public sealed class PostgresGatewayStore : RelationalGatewayStore, IAsyncDisposable, IDisposable
+public sealed partial class PostgresGatewayStore : RelationalGatewayStore, IAsyncDisposable, IDisposable
 {
     // Any constant: the lock only orders schema creation between gateway instances.
     private const long SchemaLock = 0x4F50_4757;
@@ -80,6 +80,8 @@ public sealed class PostgresGatewayStore : RelationalGatewayStore, IAsyncDisposa
             command.CommandText = $"SELECT pg_advisory_xact_lock({SchemaLock}); {Schema}";
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
+
+        await InitializeQueriesAsync((NpgsqlConnection)connection, (NpgsqlTransaction)transaction, cancellationToken).ConfigureAwait(false);
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }

@@ -14,7 +14,7 @@ namespace OpenPipe.Gateway.Storage;
 /// so a batch written again is not duplicated), the cache upsert and lookup, and tag updates. The
 /// engines add their connections, column types and migrations.
 /// </summary>
-public abstract class RelationalGatewayStore : IGatewayStore
+public abstract partial class RelationalGatewayStore : IGatewayStore
 {
     /// <summary>The request log's columns, in insert order.</summary>
     protected static readonly string[] LogColumns =
@@ -44,6 +44,7 @@ public abstract class RelationalGatewayStore : IGatewayStore
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await InsertRowsAsync(connection, transaction, entries, cancellationToken).ConfigureAwait(false);
+        await InsertLabelsAsync(connection, transaction, entries, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -194,6 +195,7 @@ public abstract class RelationalGatewayStore : IGatewayStore
             Add(update, "@tags", RequestLogEntry.TagsJson(current));
             Add(update, "@id", id);
             await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await ReplaceTagRowsAsync(connection, transaction, id, current, cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

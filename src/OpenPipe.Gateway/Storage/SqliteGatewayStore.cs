@@ -12,7 +12,7 @@ namespace OpenPipe.Gateway.Storage;
 /// The embedded engine: one SQLite file (WAL journal), by default <c>openpipe-gateway.db</c> in the
 /// gateway's data folder (<see cref="GatewayDataFolder"/>). <c>received_at</c> is ISO-8601 text; cache times are Unix milliseconds.
 /// </summary>
-public sealed class SqliteGatewayStore : RelationalGatewayStore
+public sealed partial class SqliteGatewayStore : RelationalGatewayStore
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS request_log (
@@ -109,6 +109,7 @@ public sealed class SqliteGatewayStore : RelationalGatewayStore
             CREATE UNIQUE INDEX IF NOT EXISTS request_log_entry_id ON request_log (entry_id);
             CREATE INDEX IF NOT EXISTS request_log_completion_id ON request_log (completion_id);
             """, cancellationToken).ConfigureAwait(false);
+        await InitializeQueriesAsync(connection, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

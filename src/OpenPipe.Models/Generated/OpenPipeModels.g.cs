@@ -2204,6 +2204,817 @@ namespace OpenPipe
 
     }
 
+    /// <summary>
+    /// One page of logged calls, newest first.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class LogList
+    {
+
+        /// <summary>
+        /// Always `list`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("object", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Object { get; set; } = default!;
+
+        /// <summary>
+        /// The calls of this page.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("data", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<LogEntry> Data { get; set; } = new System.Collections.Generic.List<LogEntry>();
+
+        /// <summary>
+        /// Whether more calls match after this page.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("has_more", Required = Newtonsoft.Json.Required.Always)]
+        public bool HasMore { get; set; } = default!;
+
+        /// <summary>
+        /// Pass it as `cursor` to get the next page; null on the last page.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("next_cursor", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? NextCursor { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// One logged call. `request`, `response` and `metadata` are filled by `GET /logs/{id}` only. The key is never shown, only its id.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class LogEntry
+    {
+
+        /// <summary>
+        /// The call's id in the log.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("id", Required = Newtonsoft.Json.Required.Always)]
+        public long Id { get; set; } = default!;
+
+        /// <summary>
+        /// When the request arrived (for a reported call, its `requestedAt`).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("received_at", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public System.DateTimeOffset ReceivedAt { get; set; } = default!;
+
+        /// <summary>
+        /// The id of the key it was logged under (never the key).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("key_id", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string KeyId { get; set; } = default!;
+
+        /// <summary>
+        /// The requested model.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("model", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Model { get; set; } = default!;
+
+        /// <summary>
+        /// What answered it (`echo`, an upstream's name, `report` for a reported call, `none` for a request rejected before a backend).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("backend", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Backend { get; set; } = default!;
+
+        /// <summary>
+        /// Whether the answer was streamed.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("stream", Required = Newtonsoft.Json.Required.Always)]
+        public bool Stream { get; set; } = default!;
+
+        /// <summary>
+        /// The HTTP status answered (499 when the client left).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("status", Required = Newtonsoft.Json.Required.Always)]
+        public int Status { get; set; } = default!;
+
+        /// <summary>
+        /// The error message, when it failed.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("error", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? Error { get; set; } = default!;
+
+        /// <summary>
+        /// Time to the last byte, in milliseconds.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("latency_ms", Required = Newtonsoft.Json.Required.Always)]
+        public double LatencyMs { get; set; } = default!;
+
+        /// <summary>
+        /// Prompt tokens, when known.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("prompt_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public long? PromptTokens { get; set; } = default!;
+
+        /// <summary>
+        /// Completion tokens, when known.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("completion_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public long? CompletionTokens { get; set; } = default!;
+
+        /// <summary>
+        /// Total tokens, when known.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("total_tokens", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public long? TotalTokens { get; set; } = default!;
+
+        /// <summary>
+        /// Whether the `op-cache` cache answered.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("cache_hit", Required = Newtonsoft.Json.Required.Always)]
+        public bool CacheHit { get; set; } = default!;
+
+        /// <summary>
+        /// The completion's id.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("completion_id", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? CompletionId { get; set; } = default!;
+
+        /// <summary>
+        /// The call's tags, each value with its JSON type (string, number or boolean).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tags", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IDictionary<string, object> Tags { get; set; } = new System.Collections.Generic.Dictionary<string, object>();
+
+        /// <summary>
+        /// The criterion ids of its `op-criteria`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("criteria", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.Collections.Generic.IList<string>? Criteria { get; set; } = default!;
+
+        /// <summary>
+        /// The request body as logged (`GET /logs/{id}` only).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("request", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public object? Request { get; set; } = default!;
+
+        /// <summary>
+        /// The completion (a stream merged into one), or null when it failed (`GET /logs/{id}` only).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("response", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public object? Response { get; set; } = default!;
+
+        /// <summary>
+        /// The request's `metadata` (`GET /logs/{id}` only).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("metadata", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public object? Metadata { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// A logged call in OpenPipe's shape (`GET /local-testing-only-get-latest-logged-call`).
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class LatestLoggedCall
+    {
+
+        /// <summary>
+        /// When the call was received.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("createdAt", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public System.DateTimeOffset CreatedAt { get; set; } = default!;
+
+        /// <summary>
+        /// Whether the cache answered.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("cacheHit", Required = Newtonsoft.Json.Required.Always)]
+        public bool CacheHit { get; set; } = default!;
+
+        /// <summary>
+        /// The HTTP status answered.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("statusCode", Required = Newtonsoft.Json.Required.AllowNull)]
+        public double? StatusCode { get; set; } = default!;
+
+        /// <summary>
+        /// The error message, when it failed.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("errorMessage", Required = Newtonsoft.Json.Required.AllowNull)]
+        public string? ErrorMessage { get; set; } = default!;
+
+        /// <summary>
+        /// The request body.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("reqPayload", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public object? ReqPayload { get; set; } = default!;
+
+        /// <summary>
+        /// The response body, when there is one.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("respPayload", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public object? RespPayload { get; set; } = default!;
+
+        /// <summary>
+        /// The call's tags, each value with its JSON type.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tags", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IDictionary<string, object> Tags { get; set; } = new System.Collections.Generic.Dictionary<string, object>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// A dataset to create (OpenPipe's `POST /unstable/dataset/create` body).
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class CreateDatasetRequest
+    {
+
+        /// <summary>
+        /// The dataset's name (1 to 200 characters).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("name", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Name { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// The created dataset.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class CreateDatasetResponse
+    {
+
+        /// <summary>
+        /// The dataset's id; pass it as `archiveId` or `datasetId` to add entries.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("datasetId", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string DatasetId { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// Entries to add (OpenPipe's `POST /unstable/dataset-entry/create` body).
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class CreateDatasetEntriesRequest
+    {
+
+        /// <summary>
+        /// The dataset to add to, as OpenPipe's API names it (on the gateway a dataset is its own archive, so this is the dataset's id).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("archiveId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? ArchiveId { get; set; } = default!;
+
+        /// <summary>
+        /// The dataset to add to (the name OpenPipe's earlier API and SDKs use); give this or `archiveId`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("datasetId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? DatasetId { get; set; } = default!;
+
+        /// <summary>
+        /// The entries, 1 to 100.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("entries", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        [System.ComponentModel.DataAnnotations.MinLength(1)]
+        [System.ComponentModel.DataAnnotations.MaxLength(100)]
+        public System.Collections.Generic.IList<DatasetEntryInput> Entries { get; set; } = new System.Collections.Generic.List<DatasetEntryInput>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// One training example in the fine-tuning message shape; its last message is the answer to learn.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class DatasetEntryInput
+    {
+
+        /// <summary>
+        /// The conversation, ending with the assistant's answer.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("messages", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<ChatCompletionMessage> Messages { get; set; } = new System.Collections.Generic.List<ChatCompletionMessage>();
+
+        /// <summary>
+        /// The tools the model could call.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tools", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.Collections.Generic.IList<ChatCompletionTool>? Tools { get; set; } = default!;
+
+        /// <summary>
+        /// Which tool the model had to call.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tool_choice", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public ToolChoiceOption? ToolChoice { get; set; } = default!;
+
+        /// <summary>
+        /// Deprecated; the functions the model could call.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("functions", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.Collections.Generic.IList<FunctionDefinition>? Functions { get; set; } = default!;
+
+        /// <summary>
+        /// Deprecated; which function the model had to call.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("function_call", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public FunctionCallOption? FunctionCall { get; set; } = default!;
+
+        [Newtonsoft.Json.JsonProperty("response_format", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public ResponseFormat? ResponseFormat { get; set; } = default!;
+
+        [Newtonsoft.Json.JsonProperty("split", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public DatasetSplit? Split { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// What was added.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class CreateDatasetEntriesResponse
+    {
+
+        /// <summary>
+        /// How many entries were added.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("createdEntries", Required = Newtonsoft.Json.Required.Always)]
+        public double CreatedEntries { get; set; } = default!;
+
+        /// <summary>
+        /// The entries that were not added, by index, and why.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("errors", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<DatasetEntryError> Errors { get; set; } = new System.Collections.Generic.List<DatasetEntryError>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// An entry that was not added.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class DatasetEntryError
+    {
+
+        /// <summary>
+        /// The entry's index in `entries`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("index", Required = Newtonsoft.Json.Required.Always)]
+        public double Index { get; set; } = default!;
+
+        /// <summary>
+        /// Why it was not added.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("message", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Message { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// Datasets, newest first.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class DatasetList
+    {
+
+        /// <summary>
+        /// Always `list`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("object", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Object { get; set; } = default!;
+
+        /// <summary>
+        /// The datasets.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("data", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<DatasetInfo> Data { get; set; } = new System.Collections.Generic.List<DatasetInfo>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// A dataset and its entry counts.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class DatasetInfo
+    {
+
+        /// <summary>
+        /// The dataset's id.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("id", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Id { get; set; } = default!;
+
+        /// <summary>
+        /// Its name.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("name", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Name { get; set; } = default!;
+
+        /// <summary>
+        /// The id of the key that created it.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("key_id", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string KeyId { get; set; } = default!;
+
+        /// <summary>
+        /// When it was created.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("created_at", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public System.DateTimeOffset CreatedAt { get; set; } = default!;
+
+        /// <summary>
+        /// Entries in TRAIN.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("train_entries", Required = Newtonsoft.Json.Required.Always)]
+        public long TrainEntries { get; set; } = default!;
+
+        /// <summary>
+        /// Entries in TEST.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("test_entries", Required = Newtonsoft.Json.Required.Always)]
+        public long TestEntries { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// What adding logged calls to a dataset did.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class AddLogsToDatasetResponse
+    {
+
+        /// <summary>
+        /// Logged calls that matched the filters.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("matched", Required = Newtonsoft.Json.Required.Always)]
+        public long Matched { get; set; } = default!;
+
+        /// <summary>
+        /// Calls added to the dataset.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("added", Required = Newtonsoft.Json.Required.Always)]
+        public long Added { get; set; } = default!;
+
+        /// <summary>
+        /// Matching calls not added because they failed (a status outside 2xx) or have no response.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("skipped_failed", Required = Newtonsoft.Json.Required.Always)]
+        public long SkippedFailed { get; set; } = default!;
+
+        /// <summary>
+        /// Matching calls not added because the dataset already has them.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("skipped_duplicates", Required = Newtonsoft.Json.Required.Always)]
+        public long SkippedDuplicates { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// Usage of logged calls, grouped, and the limits of the keys it covers.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class UsageReport
+    {
+
+        /// <summary>
+        /// Always `usage`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("object", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Object { get; set; } = default!;
+
+        /// <summary>
+        /// `key`, `model` or `day`.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("group_by", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string GroupBy { get; set; } = default!;
+
+        /// <summary>
+        /// The start of the time range, when one was given.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("from", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.DateTimeOffset? From { get; set; } = default!;
+
+        /// <summary>
+        /// The end of the time range, when one was given.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("to", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.DateTimeOffset? To { get; set; } = default!;
+
+        /// <summary>
+        /// One row per group, ordered by group.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("data", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<UsageRow> Data { get; set; } = new System.Collections.Generic.List<UsageRow>();
+
+        /// <summary>
+        /// The limits of each key the report covers and their current use, ordered by key id.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("limits", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IList<KeyLimitStatus> Limits { get; set; } = new System.Collections.Generic.List<KeyLimitStatus>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// What usage is summed per.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum UsageGroupBy
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"key")]
+        Key = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"model")]
+        Model = 1,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"day")]
+        Day = 2,
+
+    }
+
+    /// <summary>
+    /// The usage of one group.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class UsageRow
+    {
+
+        /// <summary>
+        /// The key id, model, or UTC day (`YYYY-MM-DD`).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("group", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Group { get; set; } = default!;
+
+        /// <summary>
+        /// Logged calls.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("requests", Required = Newtonsoft.Json.Required.Always)]
+        public long Requests { get; set; } = default!;
+
+        /// <summary>
+        /// Calls answered with a status outside 2xx.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("errors", Required = Newtonsoft.Json.Required.Always)]
+        public long Errors { get; set; } = default!;
+
+        /// <summary>
+        /// Prompt tokens.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("prompt_tokens", Required = Newtonsoft.Json.Required.Always)]
+        public long PromptTokens { get; set; } = default!;
+
+        /// <summary>
+        /// Completion tokens.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("completion_tokens", Required = Newtonsoft.Json.Required.Always)]
+        public long CompletionTokens { get; set; } = default!;
+
+        /// <summary>
+        /// Total tokens.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("total_tokens", Required = Newtonsoft.Json.Required.Always)]
+        public long TotalTokens { get; set; } = default!;
+
+        /// <summary>
+        /// Calls the cache answered.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("cache_hits", Required = Newtonsoft.Json.Required.Always)]
+        public long CacheHits { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    /// <summary>
+    /// A key's limits (`Gateway:Limits`) and how much of each it has used.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class KeyLimitStatus
+    {
+
+        /// <summary>
+        /// The key's id.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("key_id", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string KeyId { get; set; } = default!;
+
+        /// <summary>
+        /// Its requests per minute, per gateway instance; null when unlimited.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("requests_per_minute", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public int? RequestsPerMinute { get; set; } = default!;
+
+        /// <summary>
+        /// Chat completion requests it made in the current minute's window on the instance that answers.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("requests_this_minute", Required = Newtonsoft.Json.Required.Always)]
+        public int RequestsThisMinute { get; set; } = default!;
+
+        /// <summary>
+        /// Its tokens per UTC day, across every instance on the same database; null when unlimited.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tokens_per_day", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public long? TokensPerDay { get; set; } = default!;
+
+        /// <summary>
+        /// Tokens its logged chat completions used since 00:00 UTC (cache hits and reported calls not counted).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tokens_today", Required = Newtonsoft.Json.Required.Always)]
+        public long TokensToday { get; set; } = default!;
+
+        /// <summary>
+        /// When the day's token count starts again (the next 00:00 UTC).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("tokens_reset_at", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public System.DateTimeOffset TokensResetAt { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [Newtonsoft.Json.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NSwag", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class FileResponse : System.IDisposable
+    {
+        private System.IDisposable? _client;
+        private System.IDisposable? _response;
+
+        public int StatusCode { get; private set; }
+
+        public System.Collections.Generic.IReadOnlyDictionary<string, System.Collections.Generic.IEnumerable<string>> Headers { get; private set; }
+
+        public System.IO.Stream Stream { get; private set; }
+
+        public bool IsPartial
+        {
+            get { return StatusCode == 206; }
+        }
+
+        public FileResponse(int statusCode, System.Collections.Generic.IReadOnlyDictionary<string, System.Collections.Generic.IEnumerable<string>> headers, System.IO.Stream stream, System.IDisposable? client, System.IDisposable? response)
+        {
+            StatusCode = statusCode;
+            Headers = headers;
+            Stream = stream;
+            _client = client;
+            _response = response;
+        }
+
+        public void Dispose()
+        {
+            Stream.Dispose();
+            if (_response != null)
+                _response.Dispose();
+            if (_client != null)
+                _client.Dispose();
+        }
+    }
+
+
 
 }
 

@@ -137,6 +137,36 @@ namespace OpenPipe
         public override string ToString() => Value ?? string.Empty;
     }
 
+    /// <summary>Whether an entry is for training or for testing. Compare with the named values; an unknown value is kept in <see cref="Value"/>.</summary>
+    /// <param name="Value">The value as it appears on the wire.</param>
+    [System.CodeDom.Compiler.GeneratedCode("OpenPipe.CodeGen", null)]
+    [Newtonsoft.Json.JsonConverter(typeof(ExtensibleValueConverter<DatasetSplit>))]
+    public readonly partial record struct DatasetSplit(string Value) : IExtensibleValue<DatasetSplit>
+    {
+        /// <summary>For training (<c>TRAIN</c>).</summary>
+        public static DatasetSplit TRAIN { get; } = new("TRAIN");
+
+        /// <summary>For testing (<c>TEST</c>).</summary>
+        public static DatasetSplit TEST { get; } = new("TEST");
+
+        /// <summary>The known values, in the order the spec lists them.</summary>
+        public static System.Collections.Generic.IReadOnlyList<DatasetSplit> KnownValues { get; } = new[] { TRAIN, TEST };
+
+        /// <summary>Whether this is one of the <see cref="KnownValues"/>.</summary>
+        public bool IsKnown => Value switch { "TRAIN" or "TEST" => true, _ => false };
+
+        /// <summary>Wraps a wire value, so a string can be used where a <see cref="DatasetSplit"/> is expected.</summary>
+        /// <param name="value">The value as it appears on the wire.</param>
+        public static implicit operator DatasetSplit(string value) => new(value);
+
+        /// <inheritdoc />
+        public static DatasetSplit FromValue(string value) => new(value);
+
+        /// <summary>The wire value.</summary>
+        /// <returns>The value as it appears on the wire, or an empty string for the default instance.</returns>
+        public override string ToString() => Value ?? string.Empty;
+    }
+
     /// <summary>Why generation stopped. Compare with the named values; an unknown value is kept in <see cref="Value"/>.</summary>
     /// <param name="Value">The value as it appears on the wire.</param>
     [System.CodeDom.Compiler.GeneratedCode("OpenPipe.CodeGen", null)]

@@ -72,6 +72,69 @@ namespace OpenPipe.Server
         [Microsoft.AspNetCore.Mvc.HttpPost, Microsoft.AspNetCore.Mvc.Route("logs/update-tags")]
         public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<UpdateLogTagsResponse>> UpdateLogTags([Microsoft.AspNetCore.Mvc.FromBody] [Microsoft.AspNetCore.Mvc.ModelBinding.BindRequired] UpdateLogTagsRequest body, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
 
+        /// <summary>
+        /// List logged calls
+        /// </summary>
+        /// <remarks>
+        /// The caller's logged calls (an admin key's: every key's), newest first (by `received_at`, then `id`), filtered by every given parameter. Pages with `limit` and `cursor`: pass the `next_cursor` of one page as `cursor` to get the next; pages stay consistent while calls are logged (a row appears once, and no row that existed when the first page was read is left out). A parameter this operation does not know, a repeated one (other than `tag`) or a value it cannot read is a 400 naming the parameter.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <param name="limit">How many calls a page holds, 1 to 200. Default 50.</param>
+        /// <param name="cursor">The `next_cursor` of the previous page; absent for the first page.</param>
+        /// <returns>One page of logged calls.</returns>
+        [Microsoft.AspNetCore.Mvc.HttpGet, Microsoft.AspNetCore.Mvc.Route("logs")]
+        public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<LogList>> ListLogs([Microsoft.AspNetCore.Mvc.FromQuery] string? model, [Microsoft.AspNetCore.Mvc.FromQuery] string? backend, [Microsoft.AspNetCore.Mvc.FromQuery] string? status, [Microsoft.AspNetCore.Mvc.FromQuery] System.Collections.Generic.IEnumerable<string>? tag, [Microsoft.AspNetCore.Mvc.FromQuery] string? criterion, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "cache_hit")] bool? cacheHit, [Microsoft.AspNetCore.Mvc.FromQuery] System.DateTimeOffset? from, [Microsoft.AspNetCore.Mvc.FromQuery] System.DateTimeOffset? to, [Microsoft.AspNetCore.Mvc.FromQuery] string? q, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "key_id")] string? keyId, [Microsoft.AspNetCore.Mvc.FromQuery] int? limit, [Microsoft.AspNetCore.Mvc.FromQuery] string? cursor, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+        /// <summary>
+        /// Get one logged call
+        /// </summary>
+        /// <remarks>
+        /// One logged call with its whole request, response and metadata. A call logged under another key is 404 for an API key, as one that does not exist.
+        /// </remarks>
+        /// <param name="id">The call's `id`.</param>
+        /// <returns>The logged call.</returns>
+        [Microsoft.AspNetCore.Mvc.HttpGet, Microsoft.AspNetCore.Mvc.Route("logs/{id}")]
+        public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<LogEntry>> GetLog([Microsoft.AspNetCore.Mvc.ModelBinding.BindRequired] long id, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+        /// <summary>
+        /// Export logged calls as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The logged calls that match the filters (the same as `GET /logs`), newest first, as OpenAI's chat fine-tuning JSONL: one line `{"messages": [...], "tools": [...]}` per call, its request's messages followed by its response's message as the last assistant message (tool calls and tool results kept). Calls that failed (a status outside 2xx), calls without a response and calls whose request or response has no usable conversation are left out and counted. The rows are streamed as they are read. Headers count what is known before the first line, in the rows' own snapshot: `op-export-rows` (rows read), `op-export-skipped-failed` and `op-export-skipped-no-response`. HTTP trailers, where the connection carries them (HTTP/2), count the rest: `op-export-written`, `op-export-skipped` and `op-export-skipped-unusable`; without them, the lines are the written count.
+        /// </remarks>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        [Microsoft.AspNetCore.Mvc.HttpGet, Microsoft.AspNetCore.Mvc.Route("logs/export")]
+        public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.IActionResult> ExportLogs([Microsoft.AspNetCore.Mvc.FromQuery] string? model, [Microsoft.AspNetCore.Mvc.FromQuery] string? backend, [Microsoft.AspNetCore.Mvc.FromQuery] string? status, [Microsoft.AspNetCore.Mvc.FromQuery] System.Collections.Generic.IEnumerable<string>? tag, [Microsoft.AspNetCore.Mvc.FromQuery] string? criterion, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "cache_hit")] bool? cacheHit, [Microsoft.AspNetCore.Mvc.FromQuery] System.DateTimeOffset? from, [Microsoft.AspNetCore.Mvc.FromQuery] System.DateTimeOffset? to, [Microsoft.AspNetCore.Mvc.FromQuery] string? q, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "key_id")] string? keyId, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+        /// <summary>
+        /// Get the latest logged call
+        /// </summary>
+        /// <remarks>
+        /// The caller's most recently logged call (an admin key's: any key's), in OpenPipe's shape, or `null` when there is none. OpenPipe's SDK tests call it after each logged request.
+        /// </remarks>
+        /// <returns>The latest logged call, or null.</returns>
+        [Microsoft.AspNetCore.Mvc.HttpGet, Microsoft.AspNetCore.Mvc.Route("local-testing-only-get-latest-logged-call")]
+        public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<LatestLoggedCall?>> LocalTestingOnlyGetLatestLoggedCall(System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
     }
 
     [System.CodeDom.Compiler.GeneratedCode("NSwag", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
@@ -87,6 +150,96 @@ namespace OpenPipe.Server
         /// <returns>The models.</returns>
         [Microsoft.AspNetCore.Mvc.HttpGet, Microsoft.AspNetCore.Mvc.Route("models")]
         public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<ModelList>> ListModels(System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NSwag", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    [Microsoft.AspNetCore.Mvc.Route("api/v1")]
+    public abstract class DatasetsControllerBase : OpenPipe.Server.OpenPipeControllerBase
+    {
+        /// <summary>
+        /// Create a dataset
+        /// </summary>
+        /// <remarks>
+        /// Creates an empty dataset owned by the caller's key and answers its id.
+        /// </remarks>
+        /// <returns>The dataset was created.</returns>
+        [Microsoft.AspNetCore.Mvc.HttpPost, Microsoft.AspNetCore.Mvc.Route("unstable/dataset/create")]
+        public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<CreateDatasetResponse>> UnstableDatasetCreate([Microsoft.AspNetCore.Mvc.FromBody] [Microsoft.AspNetCore.Mvc.ModelBinding.BindRequired] CreateDatasetRequest body, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+        /// <summary>
+        /// Add entries to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds 1 to 100 entries in the fine-tuning message shape to a dataset (named by `archiveId`, as OpenPipe's API names it, or `datasetId`). An entry that is not usable for training (no messages, or not ending in an assistant message) is not added and is reported in `errors` by its index; the others are. An entry without a `split` is put in TRAIN or TEST so that the dataset keeps four training entries to one test entry.
+        /// </remarks>
+        /// <returns>The entries that could be added were added.</returns>
+        [Microsoft.AspNetCore.Mvc.HttpPost, Microsoft.AspNetCore.Mvc.Route("unstable/dataset-entry/create")]
+        public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<CreateDatasetEntriesResponse>> UnstableDatasetEntryCreate([Microsoft.AspNetCore.Mvc.FromBody] [Microsoft.AspNetCore.Mvc.ModelBinding.BindRequired] CreateDatasetEntriesRequest body, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+        /// <summary>
+        /// List datasets
+        /// </summary>
+        /// <remarks>
+        /// The caller's datasets (an admin key's: every key's), newest first, with their entry counts.
+        /// </remarks>
+        /// <returns>The datasets.</returns>
+        [Microsoft.AspNetCore.Mvc.HttpGet, Microsoft.AspNetCore.Mvc.Route("datasets")]
+        public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<DatasetList>> ListDatasets(System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+        /// <summary>
+        /// Add logged calls to a dataset
+        /// </summary>
+        /// <remarks>
+        /// Adds every logged call that matches the filters (the same as `GET /logs`) to the dataset, as a reference to the call: the dataset's export writes it as the log export does. Calls that failed or have no response are not added and are counted; a call already in the dataset is not added twice. `split` puts every added call in TRAIN or TEST; without it, one call in five (by id) goes to TEST.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">The split of every added call.</param>
+        /// <param name="model">Only calls for this model (exact name).</param>
+        /// <param name="backend">Only calls answered by this backend (`echo`, an upstream's name, `report` for reported calls, `none` for requests rejected before a backend).</param>
+        /// <param name="status">Only calls answered with one of these statuses, comma-separated: a code (`429`) or a class (`4xx`), e.g. `4xx,5xx`.</param>
+        /// <param name="tag">`NAME=VALUE` (split at the first `=`): only calls with that tag. Values compare by their text, as OpenPipe's tag filters do (`attempt=2` matches the tag `2` and the tag `"2"`; `cached=false` matches `false` and `"false"`). Repeat it for several tags; all must match.</param>
+        /// <param name="criterion">Only calls whose `op-criteria` named this criterion id (exactly, e.g. `tone@v1`).</param>
+        /// <param name="cacheHit">Only calls the `op-cache` cache answered (`true`) or did not (`false`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="q">Only calls whose request or response JSON contains this text (case-insensitive; up to 200 characters).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>What was added.</returns>
+        [Microsoft.AspNetCore.Mvc.HttpPost, Microsoft.AspNetCore.Mvc.Route("datasets/{dataset_id}/entries/from-logs")]
+        public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<AddLogsToDatasetResponse>> AddLogsToDataset([Microsoft.AspNetCore.Mvc.ModelBinding.BindRequired] string datasetId, [Microsoft.AspNetCore.Mvc.FromQuery] DatasetSplit? split, [Microsoft.AspNetCore.Mvc.FromQuery] string? model, [Microsoft.AspNetCore.Mvc.FromQuery] string? backend, [Microsoft.AspNetCore.Mvc.FromQuery] string? status, [Microsoft.AspNetCore.Mvc.FromQuery] System.Collections.Generic.IEnumerable<string>? tag, [Microsoft.AspNetCore.Mvc.FromQuery] string? criterion, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "cache_hit")] bool? cacheHit, [Microsoft.AspNetCore.Mvc.FromQuery] System.DateTimeOffset? from, [Microsoft.AspNetCore.Mvc.FromQuery] System.DateTimeOffset? to, [Microsoft.AspNetCore.Mvc.FromQuery] string? q, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "key_id")] string? keyId, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+        /// <summary>
+        /// Export a dataset as fine-tuning JSONL
+        /// </summary>
+        /// <remarks>
+        /// The dataset's entries in the order they were added, as OpenAI's chat fine-tuning JSONL (the same lines, headers and trailers as `GET /logs/export`). `split` exports one split only.
+        /// </remarks>
+        /// <param name="datasetId">The dataset's id.</param>
+        /// <param name="split">Only the entries of this split.</param>
+        /// <returns>The JSONL file, one training example per line.</returns>
+        [Microsoft.AspNetCore.Mvc.HttpGet, Microsoft.AspNetCore.Mvc.Route("datasets/{dataset_id}/export")]
+        public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.IActionResult> ExportDataset([Microsoft.AspNetCore.Mvc.ModelBinding.BindRequired] string datasetId, [Microsoft.AspNetCore.Mvc.FromQuery] DatasetSplit? split, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NSwag", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    [Microsoft.AspNetCore.Mvc.Route("api/v1")]
+    public abstract class UsageControllerBase : OpenPipe.Server.OpenPipeControllerBase
+    {
+        /// <summary>
+        /// Usage, grouped by key, model or day
+        /// </summary>
+        /// <remarks>
+        /// Requests, errors (a status outside 2xx), tokens and cache hits of the logged calls, summed per key id, model or UTC day, for the caller's key (an admin key: every key, or `key_id`'s), optionally within a time range; and each key's limits with their current use.
+        /// </remarks>
+        /// <param name="groupBy">`key`, `model` or `day` (a UTC day, `YYYY-MM-DD`).</param>
+        /// <param name="from">Only calls received at or after this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="to">Only calls received before this time (ISO 8601; without an offset, UTC).</param>
+        /// <param name="keyId">Only calls logged under this key id. An API key may name only its own; an admin key any.</param>
+        /// <returns>The usage.</returns>
+        [Microsoft.AspNetCore.Mvc.HttpGet, Microsoft.AspNetCore.Mvc.Route("usage")]
+        public abstract System.Threading.Tasks.Task<Microsoft.AspNetCore.Mvc.ActionResult<UsageReport>> GetUsage([Microsoft.AspNetCore.Mvc.FromQuery(Name = "group_by")] [Microsoft.AspNetCore.Mvc.ModelBinding.BindRequired] UsageGroupBy groupBy, [Microsoft.AspNetCore.Mvc.FromQuery] System.DateTimeOffset? from, [Microsoft.AspNetCore.Mvc.FromQuery] System.DateTimeOffset? to, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "key_id")] string? keyId, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
 
     }
 

@@ -67,6 +67,29 @@ public sealed class Utf8DtoReaderTests
     }
 
     [Test]
+    public void TryRead_DatesInManyShapes_ReadsWhatNewtonsoftReadsOrGivesUp()
+    {
+        // Arrange: a dataset whose created_at takes ISO shapes both readers parse and others only Newtonsoft reads.
+        string[] dates =
+        [
+            "2026-12-08T01:02:03Z", "2026-12-08T01:02:03+00:00", "2026-12-08T01:02:03-05:30", "2026-12-08T01:02:03.1Z",
+            "2026-12-08T01:02:03.1234567+14:00", "2026-12-08T01:02:03.12345678Z", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.9999999Z",
+            "2026-12-08T01:02:03", "2026-12-08 01:02:03Z", "2026-12-08", "2026-02-30T00:00:00Z", "2026-12-08T24:00:00Z",
+            "2026-12-08T01:02:03+15:00", "2026-12-08T01:02:03.Z", "12/08/2026 01:02:03", "2026-12-08T01:02:03\u005A", "not a date", "",
+        ];
+        var documents = dates.Select(d => $$"""{"id":"d1","name":"n","key_id":"k","created_at":"{{d}}","train_entries":1,"test_entries":0}""").ToList();
+
+        // Act
+        var outcome = Compare(documents);
+
+        // Assert
+        Assert.That(outcome.Failures, Is.Empty);
+        Assert.That(WireJson.TryRead<DatasetInfo>(Encoding.UTF8.GetBytes(documents[2]), out var read), Is.True);
+        Assert.That(read!.CreatedAt.Offset, Is.EqualTo(TimeSpan.FromMinutes(-330)));
+        Assert.That(outcome.Fast, Is.GreaterThanOrEqualTo(7), "the ISO shapes with a zone are read by the fast path");
+    }
+
+    [Test]
     public void TryRead_EscapedKeys_ReadsWhatNewtonsoftReads()
     {
         // Arrange: keys with escapes, which both readers unescape before matching.
@@ -260,6 +283,9 @@ public sealed class Utf8DtoReaderTests
                     : array.Select((t, i) => Difference(t, otherArray[i], $"{path}[{i}]")).FirstOrDefault(d => d is not null);
             case string or bool or long or int or double or decimal:
                 return expected.Equals(actual) ? null : $"{path}: {expected} vs {actual}";
+            case DateTimeOffset date:
+                // Equals compares instants only; the offset must be the same too.
+                return date.EqualsExact((DateTimeOffset)actual) ? null : $"{path}: {date:o} vs {(DateTimeOffset)actual:o}";
             case IDictionary dictionary:
                 var otherDictionary = (IDictionary)actual;
                 var keys = dictionary.Keys.Cast<object>().ToList();

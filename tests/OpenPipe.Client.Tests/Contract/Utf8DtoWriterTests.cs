@@ -90,6 +90,29 @@ public sealed class Utf8DtoWriterTests
     }
 
     [Test]
+    public void TryWrite_SeededDates_FormatAsNewtonsoftDoes()
+    {
+        // Arrange: whole seconds, fractions with and without trailing zeros, and offsets either side of UTC.
+        var random = new Random(11);
+        var dates = new List<DateTimeOffset> { DateTimeOffset.MinValue, DateTimeOffset.MaxValue, new(2026, 12, 8, 1, 2, 3, TimeSpan.Zero), new(2026, 12, 8, 1, 2, 3, 500, TimeSpan.FromHours(-5.5)) };
+        for (int i = 0; i < 2000; i++)
+        {
+            long ticks = random.NextInt64(DateTimeOffset.MinValue.Ticks + TimeSpan.TicksPerDay, DateTimeOffset.MaxValue.Ticks - TimeSpan.TicksPerDay);
+            ticks -= i % 3 == 0 ? ticks % TimeSpan.TicksPerSecond : i % 3 == 1 ? ticks % TimeSpan.TicksPerMillisecond : 0;
+            dates.Add(new DateTimeOffset(ticks, TimeSpan.FromMinutes(random.Next(-14 * 4, 14 * 4 + 1) * 15)));
+        }
+
+        var values = dates.Select(d => (object)new DatasetInfo { Id = "d", Name = "n", KeyId = "k", CreatedAt = d }).ToList();
+
+        // Act
+        var (failures, fast) = Compare(values);
+
+        // Assert
+        Assert.That(failures, Is.Empty);
+        Assert.That(fast, Is.EqualTo(values.Count));
+    }
+
+    [Test]
     public void SerializeToUtf8Bytes_ObjectsWithoutExtensionData_CreateNoAdditionalPropertiesDictionary()
     {
         // Arrange: a completion as a handler builds it; reading AdditionalProperties would create an empty dictionary.

@@ -166,6 +166,19 @@ internal sealed class JsonBytes : IDisposable
         comma = true;
     }
 
+    /// <summary>
+    /// A date and time as Newtonsoft writes a DateTimeOffset (ISO 8601: seconds, the fraction without
+    /// trailing zeros, the offset as <c>+hh:mm</c>, never <c>Z</c>).
+    /// </summary>
+    public void Date(DateTimeOffset value)
+    {
+        Separate();
+        Span<char> text = stackalloc char[40];
+        value.TryFormat(text, out int written, "yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFzzz", CultureInfo.InvariantCulture);
+        Quoted(text[..written]);
+        comma = true;
+    }
+
     private void Open(byte bracket)
     {
         if (++depth > MaxDepth)

@@ -129,6 +129,60 @@ internal static partial class WireJson
     }
 
     /// <summary>
+    /// A date and time in the one ISO 8601 shape both readers parse alike
+    /// (<c>yyyy-MM-ddTHH:mm:ss</c>, an optional fraction of up to seven digits, then <c>Z</c> or
+    /// <c>+hh:mm</c>); any other text is left to Newtonsoft, which also reads other shapes.
+    /// </summary>
+    public static bool TryReadDateTimeOffset(ref Utf8JsonReader reader, out DateTimeOffset value)
+    {
+        value = default;
+        if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || reader.HasValueSequence)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> text = reader.ValueSpan;
+        return IsIsoDate(text) && reader.TryGetDateTimeOffset(out value);
+    }
+
+    private static bool IsIsoDate(ReadOnlySpan<byte> text)
+    {
+        const string Shape = "0000-00-00T00:00:00";
+        if (text.Length < Shape.Length + 1)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < Shape.Length; i++)
+        {
+            if (Shape[i] == '0' ? !char.IsAsciiDigit((char)text[i]) : text[i] != Shape[i])
+            {
+                return false;
+            }
+        }
+
+        int at = Shape.Length;
+        if (text[at] == '.')
+        {
+            int digits = 0;
+            while (++at < text.Length && char.IsAsciiDigit((char)text[at]))
+            {
+                digits++;
+            }
+
+            if (digits is 0 or > 7)
+            {
+                return false;
+            }
+        }
+
+        ReadOnlySpan<byte> zone = text[at..];
+        return zone.SequenceEqual("Z"u8)
+            || (zone.Length == 6 && (zone[0] == '+' || zone[0] == '-') && char.IsAsciiDigit((char)zone[1]) && char.IsAsciiDigit((char)zone[2])
+                && zone[3] == ':' && char.IsAsciiDigit((char)zone[4]) && char.IsAsciiDigit((char)zone[5]));
+    }
+
+    /// <summary>
     /// A JSON number as Newtonsoft reads it into a double: a float parsed, an integer within long
     /// converted; an integer beyond long (Newtonsoft's BigInteger) or a float beyond double is not read.
     /// </summary>

@@ -12,6 +12,7 @@ internal static partial class WireJson
 {
     static partial void Register()
     {
+        WireReaders<AddLogsToDatasetResponse>.Read = AddLogsToDatasetResponse.TryReadJson;
         WireReaders<Annotation>.Read = Annotation.TryReadJson;
         WireReaders<AssistantAudio>.Read = AssistantAudio.TryReadJson;
         WireReaders<AssistantMessage>.Read = AssistantMessage.TryReadJson;
@@ -32,10 +33,18 @@ internal static partial class WireJson
         WireReaders<ChatMessageContentPart>.Read = ChatMessageContentPart.TryReadJson;
         WireReaders<ChoiceLogprobs>.Read = ChoiceLogprobs.TryReadJson;
         WireReaders<CompletionTokensDetails>.Read = CompletionTokensDetails.TryReadJson;
+        WireReaders<CreateDatasetEntriesRequest>.Read = CreateDatasetEntriesRequest.TryReadJson;
+        WireReaders<CreateDatasetEntriesResponse>.Read = CreateDatasetEntriesResponse.TryReadJson;
+        WireReaders<CreateDatasetRequest>.Read = CreateDatasetRequest.TryReadJson;
+        WireReaders<CreateDatasetResponse>.Read = CreateDatasetResponse.TryReadJson;
         WireReaders<CriterionErrorResult>.Read = CriterionErrorResult.TryReadJson;
         WireReaders<CriterionResult>.Read = CriterionResult.TryReadJson;
         WireReaders<CriterionSuccessResult>.Read = CriterionSuccessResult.TryReadJson;
         WireReaders<CriterionUsage>.Read = CriterionUsage.TryReadJson;
+        WireReaders<DatasetEntryError>.Read = DatasetEntryError.TryReadJson;
+        WireReaders<DatasetEntryInput>.Read = DatasetEntryInput.TryReadJson;
+        WireReaders<DatasetInfo>.Read = DatasetInfo.TryReadJson;
+        WireReaders<DatasetList>.Read = DatasetList.TryReadJson;
         WireReaders<DeveloperMessage>.Read = DeveloperMessage.TryReadJson;
         WireReaders<ErrorIssue>.Read = ErrorIssue.TryReadJson;
         WireReaders<ErrorResponse>.Read = ErrorResponse.TryReadJson;
@@ -49,6 +58,10 @@ internal static partial class WireJson
         WireReaders<InputAudio>.Read = InputAudio.TryReadJson;
         WireReaders<InputAudioContentPart>.Read = InputAudioContentPart.TryReadJson;
         WireReaders<JsonSchemaFormat>.Read = JsonSchemaFormat.TryReadJson;
+        WireReaders<KeyLimitStatus>.Read = KeyLimitStatus.TryReadJson;
+        WireReaders<LatestLoggedCall>.Read = LatestLoggedCall.TryReadJson;
+        WireReaders<LogEntry>.Read = LogEntry.TryReadJson;
+        WireReaders<LogList>.Read = LogList.TryReadJson;
         WireReaders<LogTagsFilter>.Read = LogTagsFilter.TryReadJson;
         WireReaders<ModelInfo>.Read = ModelInfo.TryReadJson;
         WireReaders<ModelList>.Read = ModelList.TryReadJson;
@@ -77,6 +90,8 @@ internal static partial class WireJson
         WireReaders<UpdateLogTagsResponse>.Read = UpdateLogTagsResponse.TryReadJson;
         WireReaders<UrlCitation>.Read = UrlCitation.TryReadJson;
         WireReaders<Usage>.Read = Usage.TryReadJson;
+        WireReaders<UsageReport>.Read = UsageReport.TryReadJson;
+        WireReaders<UsageRow>.Read = UsageRow.TryReadJson;
         WireReaders<UserMessage>.Read = UserMessage.TryReadJson;
     }
 }
