@@ -65,7 +65,7 @@ public sealed class RequestLogStorage
         await Starting.WaitAsync();
         try
         {
-            server ??= await PostgresServer.StartAsync();
+            server ??= await PostgresRequirement.StartServerAsync();
         }
         finally
         {
