@@ -18,9 +18,9 @@ public sealed class LimitOptions
     public int? RequestsPerMinute { get; set; }
 
     /// <summary>
-    /// Tokens per UTC day per key, summed from the request log (so every instance on one PostgreSQL
-    /// counts the same): a chat completion is refused once the key's logged calls of the day reached
-    /// it. Default none.
+    /// Tokens per UTC day per key, summed from the database (so every instance on one PostgreSQL
+    /// counts the same): a chat completion is refused once the key's calls of the day, logged or not,
+    /// reached it. Default none.
     /// </summary>
     public long? TokensPerDay { get; set; }
 

@@ -8,8 +8,8 @@ using OpenPipe.Gateway.Storage;
 namespace OpenPipe.Gateway.Limits;
 
 /// <summary>
-/// Each key's tokens of the current UTC day, summed from the request log (so every instance on one
-/// database agrees once the rows are written). A key's sum is read again when it is older than
+/// Each key's tokens of the current UTC day, summed from the database: the request log and the counts
+/// of calls that were not logged (so every instance on one database agrees once the rows are written). A key's sum is read again when it is older than
 /// <see cref="Refresh"/>, so a busy key costs one small query a second, not one per request. When
 /// the database cannot answer, the last known sum (or none) stands: a database outage does not stop
 /// chat completions, as it does not stop them elsewhere in the gateway.

@@ -6,10 +6,12 @@ using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Newtonsoft.Json;
 using OpenPipe.Client;
 using OpenPipe.Gateway.Backends;
 using OpenPipe.Gateway.Caching;
+using OpenPipe.Gateway.Limits;
 using OpenPipe.Gateway.Storage;
 using OpenPipe.Gateway.Upstreams;
 
@@ -32,10 +34,13 @@ public sealed record StreamOutcome(IAsyncEnumerable<ChatCompletionChunk>? Chunks
 /// op-* headers, answers from the <c>op-cache</c> cache or the routed backend (passing op-* on to an
 /// upstream that speaks OpenPipe), stores successful completions in the cache, maps upstream faults
 /// onto errors that keep their meaning, and logs every request the caller asked to log, failed ones
-/// included, with its status, error and latency. A stream is committed only once its first chunk is in.
+/// included, with its status, error and latency. A call that is not logged still has its tokens
+/// counted when its key has a tokens-per-day limit. A stream is committed only once its first chunk is in.
 /// </summary>
-public sealed partial class GatewayChatService(BackendRouter router, ResponseCache cache, RequestLogQueue requestLog, TimeProvider time, ILogger<GatewayChatService> logger)
+public sealed partial class GatewayChatService(BackendRouter router, ResponseCache cache, RequestLogQueue requestLog, IOptions<GatewayOptions> options, TimeProvider time, ILogger<GatewayChatService> logger)
 {
+    private readonly LimitOptions limits = options.Value.Limits;
+
     /// <summary>The backend logged for a request no backend served.</summary>
     private const string NoBackend = RejectionLogger.Backend;
 
@@ -113,8 +118,8 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
         }
         else
         {
-            // The log and the cache keep token counts, so the backend is asked for them even when the caller did not ask.
-            var request = !usageAsked && (call.Store || ResponseCache.Writes(call.Headers.Cache)) ? StreamUsage.Requested(call.Request) : call.Request;
+            // The log, the cache and a token limit need token counts, so the backend is asked for them even when the caller did not ask.
+            var request = !usageAsked && (call.Store || ResponseCache.Writes(call.Headers.Cache) || CountsTokens(call)) ? StreamUsage.Requested(call.Request) : call.Request;
             source = run.Backend.StreamAsync(request, run.Forward, cancellationToken);
         }
 
@@ -196,6 +201,12 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
         LogRequest(logger, call.Request.Model, backend, status, latency, call.Stream, cacheHit ? "hit" : call.Headers.Cache is null ? "off" : "miss");
         if (!call.Store)
         {
+            // The key's tokens-per-day limit counts this call too (a cache hit cost no tokens).
+            if (!cacheHit && completion?.Usage?.TotalTokens is > 0 and var tokens && CountsTokens(call))
+            {
+                requestLog.TryEnqueue(RequestLogEntry.Tokens(call.KeyId, run.ReceivedAt, (long)tokens));
+            }
+
             return;
         }
 
@@ -226,6 +237,9 @@ public sealed partial class GatewayChatService(BackendRouter router, ResponseCac
     // through one queue and one writer, which a line per request at Information would make the bottleneck.
     [LoggerMessage(Level = LogLevel.Debug, Message = "chat.completions model={Model} backend={Backend} status={Status} latency_ms={LatencyMs:0.0} stream={Stream} cache={Cache}")]
     private static partial void LogRequest(ILogger logger, string model, string backend, int status, double latencyMs, bool stream, string cache);
+
+    /// <summary>Whether the caller's key has a tokens-per-day limit, which counts calls that are not logged.</summary>
+    private bool CountsTokens(GatewayCall call) => limits.For(call.KeyId).TokensPerDay is not null;
 
     private sealed record Run(GatewayCall Call, IChatBackend? Backend, OpenPipeRequestOptions Forward, string CacheKey, DateTimeOffset ReceivedAt, long Started);
 

@@ -56,7 +56,8 @@ public interface IRequestLogReader
     Task<IReadOnlyList<UsageRow>> GetUsageAsync(UsageGroupBy groupBy, string? keyId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The total tokens of a key's calls received since <paramref name="since"/> that a model answered:
+    /// The total tokens of a key's calls received since <paramref name="since"/> that a model answered,
+    /// the logged ones and those counted without being logged (<see cref="RequestLogEntry.TokensOnly"/>):
     /// reported calls (<c>backend</c> <c>report</c>) and cache hits do not count.
     /// </summary>
     /// <param name="keyId">The key id.</param>

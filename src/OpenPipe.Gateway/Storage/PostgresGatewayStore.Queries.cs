@@ -1,7 +1,8 @@
 // Adds: PostgreSQL's schema for the logs API, datasets and the limits: indexes for newest-first
 // pages per key, model, key and model, and status (the log's own received_at index orders the
 // rest), the label tables behind the tag and criterion filters, the dataset tables, the
-// migrations record, and a pg_trgm index over each row's request and response text for free-text
+// migrations record, the token counts of calls that were not logged (for the per-key token
+// limits), and a pg_trgm index over each row's request and response text for free-text
 // search (ILIKE), made where the extension can be created. Label rows go in with one statement
 // per batch; a page runs without parallel workers.
 
@@ -59,6 +60,14 @@ public sealed partial class PostgresGatewayStore
             name       TEXT        PRIMARY KEY,
             applied_at TIMESTAMPTZ NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS unlogged_usage (
+            entry_id     TEXT        PRIMARY KEY,
+            key_id       TEXT        NOT NULL,
+            received_at  TIMESTAMPTZ NOT NULL,
+            total_tokens BIGINT      NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS unlogged_usage_key_time ON unlogged_usage (key_id, received_at);
+        CREATE INDEX IF NOT EXISTS unlogged_usage_time ON unlogged_usage (received_at);
         """;
 
     private const string TextIndexSchema = $"""

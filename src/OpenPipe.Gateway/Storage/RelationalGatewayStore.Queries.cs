@@ -239,8 +239,9 @@ public abstract partial class RelationalGatewayStore : IRequestLogReader
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var select = connection.CreateCommand();
         select.CommandText = """
-            SELECT COALESCE(SUM(r.total_tokens), 0) FROM request_log r
-            WHERE r.key_id = @key_id AND r.received_at >= @since AND r.backend <> 'report' AND r.cache_hit = 0
+            SELECT COALESCE((SELECT SUM(r.total_tokens) FROM request_log r
+                             WHERE r.key_id = @key_id AND r.received_at >= @since AND r.backend <> 'report' AND r.cache_hit = 0), 0)
+                 + COALESCE((SELECT SUM(u.total_tokens) FROM unlogged_usage u WHERE u.key_id = @key_id AND u.received_at >= @since), 0)
             """;
         Add(select, "@key_id", keyId);
         Add(select, "@since", ReceivedAtValue(since));

@@ -41,10 +41,21 @@ public abstract partial class RelationalGatewayStore : IGatewayStore
             return;
         }
 
+        var logged = entries.Where(e => !e.TokensOnly).ToList();
+        var counted = entries.Where(e => e.TokensOnly).ToList();
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await InsertRowsAsync(connection, transaction, entries, cancellationToken).ConfigureAwait(false);
-        await InsertLabelsAsync(connection, transaction, entries, cancellationToken).ConfigureAwait(false);
+        if (logged.Count > 0)
+        {
+            await InsertRowsAsync(connection, transaction, logged, cancellationToken).ConfigureAwait(false);
+            await InsertLabelsAsync(connection, transaction, logged, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (counted.Count > 0)
+        {
+            await InsertUnloggedUsageAsync(connection, transaction, counted, cancellationToken).ConfigureAwait(false);
+        }
+
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 

@@ -65,6 +65,28 @@ public sealed record RequestLogEntry
     /// <summary>The completion's id, which <c>POST /logs/update-tags</c> filters on as <c>completionId</c>.</summary>
     public string? CompletionId { get; init; }
 
+    /// <summary>
+    /// Whether this is not a log row but only a call's token count, kept so a key's tokens-per-day
+    /// limit counts the calls the caller did not ask to log (see <see cref="Tokens"/>).
+    /// </summary>
+    public bool TokensOnly { get; init; }
+
+    /// <summary>A call that was not logged, counted toward its key's tokens of the day.</summary>
+    /// <param name="keyId">The key id.</param>
+    /// <param name="receivedAt">When the call arrived.</param>
+    /// <param name="totalTokens">Its total tokens.</param>
+    /// <returns>The entry, which is written to <c>unlogged_usage</c> instead of <c>request_log</c>.</returns>
+    public static RequestLogEntry Tokens(string keyId, DateTimeOffset receivedAt, long totalTokens) => new()
+    {
+        ReceivedAt = receivedAt,
+        KeyId = keyId,
+        Model = string.Empty,
+        Backend = string.Empty,
+        RequestJson = string.Empty,
+        TotalTokens = totalTokens,
+        TokensOnly = true,
+    };
+
     /// <summary>The <see cref="Tags"/> column for <paramref name="tags"/>: their JSON object without null values, or null when none is left.</summary>
     /// <param name="tags">The tags, or null.</param>
     /// <returns>The JSON, or null.</returns>

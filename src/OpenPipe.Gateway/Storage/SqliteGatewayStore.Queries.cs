@@ -1,6 +1,7 @@
 // Adds: SQLite's schema for the logs API, datasets and the limits: indexes for newest-first pages
 // per key, model, key and model, and status (the log's own received_at index orders the rest), the
-// label tables behind the tag and criterion filters, the dataset tables, and the migrations record.
+// label tables behind the tag and criterion filters, the dataset tables, the migrations record, and
+// the token counts of calls that were not logged (for the per-key token limits).
 // Text search is LIKE over the JSON (no index). An export reads in a deferred transaction.
 
 using System.Data.Common;
@@ -52,6 +53,14 @@ public sealed partial class SqliteGatewayStore
             name       TEXT PRIMARY KEY,
             applied_at TEXT NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS unlogged_usage (
+            entry_id     TEXT    PRIMARY KEY,
+            key_id       TEXT    NOT NULL,
+            received_at  TEXT    NOT NULL,
+            total_tokens INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS unlogged_usage_key_time ON unlogged_usage (key_id, received_at);
+        CREATE INDEX IF NOT EXISTS unlogged_usage_time ON unlogged_usage (received_at);
         """;
 
     /// <summary>

@@ -157,10 +157,48 @@ public sealed class LimitTests
         Assert.That(error!.ToString(), Does.Contain(message));
     }
 
-    private static async Task<HttpResponseMessage> PostAsync(GatewayFactory gateway, string key)
+    [TestCase(RequestLogStorage.Sqlite, false)]
+    [TestCase(RequestLogStorage.Sqlite, true)]
+    [TestCase(RequestLogStorage.Postgres, false)]
+    public async Task Chat_CallsNotLoggedOverTokensPerDay_AreCountedAndTheNextIsRefused(string storage, bool stream)
+    {
+        // Arrange: key C may use 3 tokens a day; its call asks for no logging (and, streamed, for no usage).
+        var time = new ManualTime(new DateTimeOffset(2026, 6, 1, 20, 0, 0, TimeSpan.Zero));
+        using var gateway = await RequestLogStorage.GatewayAsync(storage, Limits, time);
+        string body = stream
+            ? """{"model":"echo","messages":[{"role":"user","content":"a b"}],"stream":true}"""
+            : """{"model":"echo","messages":[{"role":"user","content":"a b"}]}""";
+        string answer;
+        using (var first = await PostAsync(gateway, RequestLogStorage.KeyC, body))
+        {
+            Assert.That((int)first.StatusCode, Is.EqualTo(200));
+            answer = await first.Content.ReadAsStringAsync();
+        }
+
+        Assert.That(await gateway.Services.GetRequiredService<Storage.RequestLogQueue>().WaitForWriterAsync(TimeSpan.FromSeconds(10)), Is.True);
+        time.Advance(TimeSpan.FromSeconds(2));
+
+        // Act
+        using var limited = await PostAsync(gateway, RequestLogStorage.KeyC, body);
+        using var client = gateway.CreateOpenPipeClient(RequestLogStorage.KeyC);
+        var usage = await client.GetUsageAsync(UsageGroupBy.Key, null, null, null);
+        var logs = await client.ListLogsAsync(null, null, null, null, null, null, null, null, null, null, 10, null);
+
+        // Assert
+        Assert.That((int)limited.StatusCode, Is.EqualTo(429));
+        Assert.That((string?)JObject.Parse(await limited.Content.ReadAsStringAsync())["error"]!["type"], Is.EqualTo("tokens"));
+        Assert.That(usage.Limits.Single().TokensToday, Is.EqualTo(4L), "the call's 4 tokens, though it was not logged");
+        Assert.That(logs.Data, Is.Empty, "nothing was logged");
+        if (stream)
+        {
+            Assert.That(answer, Does.Contain("data: [DONE]").And.Not.Contain("\"usage\""), "a stream that did not ask for usage gets none");
+        }
+    }
+
+    private static async Task<HttpResponseMessage> PostAsync(GatewayFactory gateway, string key, string body = Body)
     {
         using var http = gateway.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/chat/completions") { Content = new StringContent(Body, System.Text.Encoding.UTF8, "application/json") };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/chat/completions") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
         request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
         var response = await http.SendAsync(request);
         await response.Content.LoadIntoBufferAsync();
