@@ -151,12 +151,12 @@ public sealed class TokenChart
         _ => value.ToString(CultureInfo.InvariantCulture),
     };
 
-    /// <summary>The y axis' step: 1, 2 or 5 times a power of ten, so that four steps reach <paramref name="max"/>.</summary>
+    /// <summary>The y axis' step: 1, 2, 2.5 or 5 times a power of ten, the least of them with which four steps reach <paramref name="max"/>.</summary>
     private static long NiceStep(long max)
     {
         double raw = Math.Max(1, max) / (double)YSteps;
         double power = Math.Pow(10, Math.Floor(Math.Log10(raw)));
-        double step = raw <= power ? power : raw <= 2 * power ? 2 * power : raw <= 5 * power ? 5 * power : 10 * power;
+        double step = raw <= power ? power : raw <= 2 * power ? 2 * power : raw <= 2.5 * power ? 2.5 * power : raw <= 5 * power ? 5 * power : 10 * power;
         return Math.Max(1, (long)Math.Ceiling(step));
     }
 }
