@@ -18,10 +18,10 @@ public sealed class TokenChart
     public const int MaxDays = 366;
 
     /// <summary>The drawing's width in SVG units.</summary>
-    public const double Width = 720;
+    public const double Width = 960;
 
     /// <summary>The drawing's height in SVG units.</summary>
-    public const double Height = 260;
+    public const double Height = 280;
 
     /// <summary>Left of the plot (room for the y axis' labels).</summary>
     public const double PlotLeft = 64;
