@@ -45,6 +45,7 @@ public static class LogsPageExtensions
             options.RootDirectory = "/LogsPage";
             options.Conventions.AuthorizeFolder("/", LogsPageDefaults.Policy);
             options.Conventions.AllowAnonymousToPage("/SignIn");
+            options.Conventions.ConfigureFilter(new AntiforgeryFailurePage());
         })
             .ConfigureApplicationPartManager(parts =>
             {

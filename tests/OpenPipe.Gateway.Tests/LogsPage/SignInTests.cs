@@ -141,6 +141,8 @@ public sealed class SignInTests
 
         // Assert
         Assert.That(refused.Status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(refused.Response.Content.Headers.ContentType!.MediaType, Is.EqualTo("text/html"));
+        Assert.That(refused.Text("[role=alert]"), Does.Contain("did not come from this page").And.Contain("Nothing was changed"));
         Assert.That(list.Status, Is.EqualTo(HttpStatusCode.Redirect));
     }
 
