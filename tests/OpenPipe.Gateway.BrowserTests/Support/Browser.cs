@@ -81,7 +81,9 @@ public sealed class Browser : IAsyncDisposable
         Directory.CreateDirectory(ScreenshotFolder);
         string path = Path.Combine(ScreenshotFolder, name + ".png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = fullPage });
+        // Out goes with the test's result (TRX); Progress is printed by dotnet test as the run goes.
         TestContext.Out.WriteLine($"Screenshot: {path}");
+        TestContext.Progress.WriteLine($"Screenshot: {path}");
         TestContext.AddTestAttachment(path, name);
         return path;
     }
