@@ -13,8 +13,14 @@ using OpenPipe.Gateway.Health;
 using OpenPipe.Gateway.Hosting;
 using OpenPipe.Gateway.Limits;
 using OpenPipe.Gateway.Logs;
+using OpenPipe.Gateway.LogsPage;
 using OpenPipe.Gateway.Telemetry;
 using OpenPipe.Server;
+
+// ASP.NET Core makes an app's only authentication scheme its default (the kit's bearer scheme is left
+// out of that count). The request log page's cookie scheme must never be a default, which would let it
+// authenticate requests outside /logs, so the gateway turns that rule off: every route names its scheme.
+AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
 
 // The content root is the gateway's own folder (where OpenPipe.Gateway.dll and appsettings.json are),
 // wherever it is started from, unless --contentRoot or ASPNETCORE_CONTENTROOT says otherwise.
@@ -32,6 +38,7 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]))
 builder.Services.AddSingleton<IConfigureOptions<OpenPipeServerOptions>, GatewayKeySetup>();
 builder.Services.AddOpenPipeServer<GatewayChatHandler>();
 builder.Services.AddOpenPipeGateway();
+builder.Services.AddGatewayLogsPage();
 builder.Services.AddGatewayOptionsValidation();
 builder.Services.AddGatewayHealthChecks();
 builder.Services.AddGatewayLogging();
@@ -57,6 +64,7 @@ app.UseAuthorization();
 app.UseGatewayLimits();
 app.MapGatewayHealthChecks();
 app.MapOpenPipeChatCompletions(GatewayPaths.ApiPrefix).MapGatewayApi().MapGatewayRequestLog();
+app.MapGatewayLogsPage();
 app.Run();
 
 /// <summary>The gateway's entry point (public for WebApplicationFactory).</summary>
