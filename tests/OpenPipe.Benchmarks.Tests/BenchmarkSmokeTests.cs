@@ -338,6 +338,7 @@ public sealed class BenchmarkSmokeTests
         Assert.That(results.GroupBy(r => r.Scenario).Select(g => g.Count()), Is.All.EqualTo(4));
         Assert.That(results.Select(r => r.MedianUs), Is.All.GreaterThan(0));
         Assert.That(results.Where(r => r.Client == "OpenAI SDK").Select(r => r.RatioToSdk), Is.All.EqualTo(1.0));
+        Assert.That(results.Where(r => r.Client.StartsWith("raw ", StringComparison.Ordinal)).Select(r => r.RatioToRaw), Is.All.EqualTo(1.0), "the raw baseline is the second denominator");
     }
 
     [Test]
