@@ -203,6 +203,44 @@ public sealed class BenchmarkSmokeTests
     }
 
     [Test]
+    public async Task ServerTargets_StjMinimalApi_EchoesTheKitsBytesAndRejectsAWrongKey()
+    {
+        // Arrange
+        await using var servers = await ServerTargets.StartAsync();
+        var json = servers.Comparisons.Single(c => c.Name == "JSON");
+        var stj = json.Peers.Single(p => p.Name == "STJ minimal API");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        async Task<(int Status, string? ContentType, string Body)> PostAsync(ServerTarget target, string? key)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, target.Url) { Content = new ByteArrayContent(target.Body) };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            if (key is not null)
+            {
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+            }
+
+            using var response = await http.SendAsync(request);
+            return ((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, await response.Content.ReadAsStringAsync());
+        }
+
+        // Act
+        var kit = await PostAsync(json.Project, ServerTargets.Key);
+        var answer = await PostAsync(stj, ServerTargets.Key);
+        var wrongKey = await PostAsync(stj, "not-the-key");
+        var noKey = await PostAsync(stj, null);
+
+        // Assert
+        Assert.That(stj.Key, Is.EqualTo(ServerTargets.Key), "the load sends it the bearer key");
+        Assert.That(answer.Status, Is.EqualTo(200));
+        Assert.That(answer.ContentType, Is.EqualTo("application/json"));
+        Assert.That(answer.Body, Is.EqualTo(kit.Body), "System.Text.Json into its own records writes the kit's bytes");
+        Assert.That(answer.Body, Does.Contain("\"content\":\"Say something short about load tests and warm-up.\""), "the echo");
+        Assert.That(answer.Body, Does.Contain("\"usage\":{\"prompt_tokens\":8,\"completion_tokens\":8,\"total_tokens\":16}"), "the word count");
+        Assert.That(wrongKey.Status, Is.EqualTo(401));
+        Assert.That(noKey.Status, Is.EqualTo(401));
+    }
+
+    [Test]
     public async Task ServerLoad_QuickRun_MeasuresEveryTargetInAlternatingRoundsWithRatios()
     {
         using var log = new StringWriter();
@@ -322,6 +360,7 @@ public sealed class BenchmarkSmokeTests
         Assert.That(results.GroupBy(r => r.Scenario).Select(g => g.Count()), Is.All.EqualTo(4));
         Assert.That(results.Select(r => r.MedianUs), Is.All.GreaterThan(0));
         Assert.That(results.Where(r => r.Client == "OpenAI SDK").Select(r => r.RatioToSdk), Is.All.EqualTo(1.0));
+        Assert.That(results.Where(r => r.Client.StartsWith("raw ", StringComparison.Ordinal)).Select(r => r.RatioToRaw), Is.All.EqualTo(1.0), "the raw baseline is the second denominator");
     }
 
     [Test]

@@ -13,8 +13,8 @@ namespace OpenPipe.Benchmarks;
 /// so on for many cycles (the first client rotating). A cycle's ratio compares batches a few
 /// milliseconds apart, so the machine's drift between BenchmarkDotNet's sequential runs (the raw
 /// baseline moved from 1.6 to 3.3 ms between identical runs here) moves both sides alike. Reports
-/// each client's median batch time and the median of the per-cycle ratios to the OpenAI SDK; time
-/// only: allocations are BenchmarkDotNet's to measure.
+/// each client's median batch time and the medians of the per-cycle ratios to the OpenAI SDK and to
+/// the raw baseline (the client named "raw ..."); time only: allocations are BenchmarkDotNet's to measure.
 /// </summary>
 public static class ClientTurns
 {
@@ -22,7 +22,7 @@ public static class ClientTurns
     public sealed record Scenario(string Name, IReadOnlyList<(string Client, Func<Task<string>> Call)> Clients);
 
     /// <summary>A client's result in one scenario.</summary>
-    public sealed record Result(string Scenario, string Client, double MedianUs, double RatioToSdk, double MinRatio, double MaxRatio);
+    public sealed record Result(string Scenario, string Client, double MedianUs, double RatioToSdk, double MinRatio, double MaxRatio, double RatioToRaw = double.NaN);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -32,11 +32,11 @@ public static class ClientTurns
         int warmup = Value("--warmup") is { } w ? int.Parse(w, CultureInfo.InvariantCulture) : 2000;
         Console.WriteLine($"Clients in turns: {warmup} warm-up calls each, then {cycles} cycles of {batch} calls per client per cycle, the first client rotating.");
         Console.WriteLine();
-        Console.WriteLine("| scenario | client | median µs/call | / OpenAI SDK (median of cycles) | min-max of cycles |");
-        Console.WriteLine("|---|---|---:|---:|---:|");
+        Console.WriteLine("| scenario | client | median µs/call | / OpenAI SDK (median of cycles) | min-max of cycles | / raw (median of cycles) |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|");
         foreach (var result in await MeasureAsync(cycles, batch, warmup))
         {
-            Console.WriteLine(FormattableString.Invariant($"| {result.Scenario} | {result.Client} | {result.MedianUs:0.0} | {result.RatioToSdk:0.00} | {result.MinRatio:0.00}-{result.MaxRatio:0.00} |"));
+            Console.WriteLine(FormattableString.Invariant($"| {result.Scenario} | {result.Client} | {result.MedianUs:0.0} | {result.RatioToSdk:0.00} | {result.MinRatio:0.00}-{result.MaxRatio:0.00} | {result.RatioToRaw:0.00} |"));
         }
 
         return 0;
@@ -83,7 +83,7 @@ public static class ClientTurns
         return results;
     }
 
-    /// <summary>One scenario in turns; a client named "OpenAI SDK" is the denominator.</summary>
+    /// <summary>One scenario in turns; a client named "OpenAI SDK" is the denominator, and one named "raw ..." the second.</summary>
     public static async Task<IReadOnlyList<Result>> MeasureAsync(Scenario scenario, int cycles, int batch, int warmup)
     {
         var clients = scenario.Clients;
@@ -111,11 +111,14 @@ public static class ClientTurns
             }
         }
 
-        int sdk = clients.Select(c => c.Client).ToList().IndexOf("OpenAI SDK");
+        var names = clients.Select(c => c.Client).ToList();
+        int sdk = names.IndexOf("OpenAI SDK");
+        int raw = names.FindIndex(n => n.StartsWith("raw ", StringComparison.Ordinal));
+        double[] RatiosTo(int c, int denominator) => denominator < 0 ? [double.NaN] : times[c].Select((t, cycle) => t / times[denominator][cycle]).ToArray();
         return clients.Select((client, c) =>
         {
-            double[] ratios = sdk < 0 ? [double.NaN] : times[c].Select((t, cycle) => t / times[sdk][cycle]).ToArray();
-            return new Result(scenario.Name, client.Client, ServerLoadReport.Median(times[c]), ServerLoadReport.Median(ratios), ratios.Min(), ratios.Max());
+            double[] ratios = RatiosTo(c, sdk);
+            return new Result(scenario.Name, client.Client, ServerLoadReport.Median(times[c]), ServerLoadReport.Median(ratios), ratios.Min(), ratios.Max(), ServerLoadReport.Median(RatiosTo(c, raw)));
         }).ToArray();
     }
 }

@@ -43,8 +43,9 @@ public sealed record ServerComparison(string Name, IReadOnlyList<ServerTarget> P
 /// The servers under load, in this process (so their CPU time and allocations are this process's):
 /// the kit as shipped (default host configuration and logging, an IChatCompletionHandler mapped with MapOpenPipeChatCompletions) and, in the
 /// same host, the peers: a fair minimal API doing the same Newtonsoft work (bearer check, Newtonsoft into
-/// the same DTOs, the same echo, Newtonsoft out), a minimal API writing prebuilt bytes (the ceiling),
-/// and a minimal-API SSE writer (TypedResults.ServerSentEvents) for the stream.
+/// the same DTOs, the same echo, Newtonsoft out), a minimal API doing the same echo with System.Text.Json
+/// into small records of its own, a minimal API writing prebuilt bytes (the ceiling), and a minimal-API
+/// SSE writer (TypedResults.ServerSentEvents) for the stream.
 /// </summary>
 public sealed class ServerTargets : IAsyncDisposable
 {
@@ -93,7 +94,7 @@ public sealed class ServerTargets : IAsyncDisposable
 
         var comparisons = new List<ServerComparison>
         {
-            new("JSON", [Target("fair minimal API", "fair/json", JsonBody, true), Target("prebuilt bytes", "ceiling/json", JsonBody, false)], Target("kit", "api/v1/chat/completions", JsonBody, true)),
+            new("JSON", [Target("fair minimal API", "fair/json", JsonBody, true), Target("STJ minimal API", "stj/json", JsonBody, true), Target("prebuilt bytes", "ceiling/json", JsonBody, false)], Target("kit", "api/v1/chat/completions", JsonBody, true)),
             new("SSE", [Target("minimal-API SSE writer", "fair/stream", StreamBody, true)], Target("kit", "api/v1/chat/completions", StreamBody, true)),
             new("gateway JSON", [new("fair minimal API, gateway's echo", new Uri(gatewayRoot, "fair/gateway-json"), JsonBody, Key, gatewayCounter)], new("gateway", new Uri(gatewayRoot, "api/v1/chat/completions"), JsonBody, Key, gatewayCounter)),
             new("gateway log line", [new("gateway, its log line's category at Warning", new Uri(quietRoot, "api/v1/chat/completions"), JsonBody, Key, quietCounter)], new("gateway", new Uri(gatewayRoot, "api/v1/chat/completions"), JsonBody, Key, gatewayCounter)),
@@ -185,6 +186,7 @@ public sealed class ServerTargets : IAsyncDisposable
             var request = await FairPeer.ReadAsync(c);
             await FairPeer.WriteAsync(c, BenchEcho.Complete(request));
         });
+        app.MapPost("/stj/json", StjPeer.EchoAsync);
         app.MapPost("/fair/stream", async (HttpContext c) =>
         {
             if (!FairPeer.Authorized(c))

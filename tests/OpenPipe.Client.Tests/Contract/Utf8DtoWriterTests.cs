@@ -171,6 +171,79 @@ public sealed class Utf8DtoWriterTests
     }
 
     [Test]
+    public void Rent_AfterRelease_ReusesTheThreadsWriterEmpty()
+    {
+        // Arrange
+        var first = JsonBytes.Rent();
+        first.StartArray();
+        first.String("left over");
+        first.Release();
+
+        // Act
+        var second = JsonBytes.Rent();
+        second.StartObject();
+        second.Name("a");
+        second.Integer(1);
+        second.EndObject();
+        string written = Encoding.UTF8.GetString(second.Written);
+        second.Release();
+
+        // Assert
+        Assert.That(second, Is.SameAs(first), "one writer per thread, not one per value");
+        Assert.That(written, Is.EqualTo("""{"a":1}"""), "no bytes, comma or depth carried over");
+    }
+
+    [Test]
+    public void Rent_WhileTheThreadsWriterIsRented_GivesAnotherWriter()
+    {
+        // Arrange
+        var outer = JsonBytes.Rent();
+        outer.String("outer");
+
+        // Act
+        var inner = JsonBytes.Rent();
+        inner.String("inner");
+        string innerWritten = Encoding.UTF8.GetString(inner.Written);
+        inner.Release();
+        string outerWritten = Encoding.UTF8.GetString(outer.Written);
+        outer.Release();
+
+        // Assert
+        Assert.That(inner, Is.Not.SameAs(outer));
+        Assert.That(innerWritten, Is.EqualTo("\"inner\""));
+        Assert.That(outerWritten, Is.EqualTo("\"outer\""));
+    }
+
+    [Test]
+    public void Serialize_OneValueAfterAnother_EachIsNewtonsoftsBytes()
+    {
+        // Arrange: a lossless writer that gives up (an unpaired surrogate), a value left to Newtonsoft (NaN), then values the fast path writes.
+        object[] values =
+        [
+            new UserMessage { Content = "lone \ud800 surrogate" },
+            new ChatCompletionRequest { Model = "m", Messages = [new UserMessage { Content = "x" }], Temperature = double.NaN },
+            new ChatCompletionRequest { Model = "m", Messages = [new UserMessage { Content = "é \ud83d\ude00" }], Temperature = 0.5 },
+            new UserMessage { Content = "lone \ud800 surrogate" },
+            new ChatCompletionChunk { Id = "c", Object = "chat.completion.chunk", Created = 1, Model = "m", Choices = [] },
+        ];
+
+        foreach (object value in values)
+        {
+            // Act
+            string text = OpenPipeJson.Serialize(value);
+            byte[] utf8 = OpenPipeJson.SerializeToUtf8Bytes(value);
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            OpenPipeJson.Serialize(buffer, value);
+
+            // Assert
+            string expected = JsonConvert.SerializeObject(value, OpenPipeJson.Settings);
+            Assert.That(text, Is.EqualTo(expected));
+            Assert.That(utf8, Is.EqualTo(Encoding.UTF8.GetBytes(expected)));
+            Assert.That(buffer.WrittenSpan.ToArray(), Is.EqualTo(Encoding.UTF8.GetBytes(expected)));
+        }
+    }
+
+    [Test]
     public void TryWrite_TokensOtherThanPlainJsonValues_AreLeftToNewtonsoft()
     {
         // Arrange: a comment and raw JSON hold strings but are not JSON strings; a date, a decimal, a GUID.

@@ -25,7 +25,17 @@ internal sealed class JsonBytes : IDisposable
     /// <summary>Deeper output (or a graph that refers to itself) is left to Newtonsoft, which reports a loop.</summary>
     private const int MaxDepth = 64;
 
-    private readonly bool lossless;
+    /// <summary>The size of a new writer's first buffer.</summary>
+    private const int DefaultCapacity = 2048;
+
+    /// <summary>A spare writer keeps its buffer up to this size; a larger one goes back to the shared pool.</summary>
+    private const int SpareBufferLimit = 16 * 1024;
+
+    /// <summary>The calling thread's spare writer (null while it is rented): one object per thread, not one per value written.</summary>
+    [ThreadStatic]
+    private static JsonBytes? spare;
+
+    private bool lossless;
     private byte[] buffer;
     private int count;
     private bool comma;
@@ -38,10 +48,52 @@ internal sealed class JsonBytes : IDisposable
     /// instead of becoming U+FFFD: for output decoded back into a string, which must be Newtonsoft's
     /// string exactly (the fast writer then gives up and Newtonsoft writes the value).
     /// </param>
-    public JsonBytes(int capacity = 2048, bool lossless = false)
+    public JsonBytes(int capacity = DefaultCapacity, bool lossless = false)
     {
         buffer = ArrayPool<byte>.Shared.Rent(capacity);
         this.lossless = lossless;
+    }
+
+    /// <summary>
+    /// An empty writer for one synchronous use on the calling thread: the thread's spare one when it
+    /// is free, a new one otherwise (a nested use gets its own). Hand it back with <see cref="Release"/>.
+    /// </summary>
+    /// <param name="lossless">As the constructor's.</param>
+    /// <returns>The writer.</returns>
+    public static JsonBytes Rent(bool lossless = false)
+    {
+        var writer = spare;
+        if (writer is null)
+        {
+            return new JsonBytes(lossless: lossless);
+        }
+
+        spare = null;
+        writer.lossless = lossless;
+        if (writer.buffer.Length == 0)
+        {
+            writer.buffer = ArrayPool<byte>.Shared.Rent(DefaultCapacity);
+        }
+
+        return writer;
+    }
+
+    /// <summary>
+    /// Empties a writer from <see cref="Rent"/> and makes it the calling thread's spare; a buffer that
+    /// grew past <see cref="SpareBufferLimit"/> goes back to the shared pool. Do not use the writer afterwards.
+    /// </summary>
+    public void Release()
+    {
+        count = 0;
+        comma = false;
+        depth = 0;
+        if (buffer.Length > SpareBufferLimit)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = [];
+        }
+
+        spare = this;
     }
 
     /// <summary>What has been written.</summary>

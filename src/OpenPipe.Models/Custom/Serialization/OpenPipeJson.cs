@@ -85,8 +85,20 @@ public static class OpenPipeJson
     /// <returns>Compact JSON.</returns>
     public static string Serialize(object? value)
     {
-        using var bytes = new JsonBytes(lossless: true);
-        return WireJson.TryWrite(bytes, value) ? System.Text.Encoding.UTF8.GetString(bytes.Written) : JsonConvert.SerializeObject(value, Settings);
+        var bytes = JsonBytes.Rent(lossless: true);
+        try
+        {
+            if (WireJson.TryWrite(bytes, value))
+            {
+                return System.Text.Encoding.UTF8.GetString(bytes.Written);
+            }
+        }
+        finally
+        {
+            bytes.Release();
+        }
+
+        return JsonConvert.SerializeObject(value, Settings);
     }
 
     /// <summary>
@@ -98,8 +110,20 @@ public static class OpenPipeJson
     /// <returns>Compact JSON as UTF-8, without a byte order mark.</returns>
     public static byte[] SerializeToUtf8Bytes(object? value)
     {
-        using var bytes = new JsonBytes();
-        return WireJson.TryWrite(bytes, value) ? bytes.Written.ToArray() : System.Text.Encoding.UTF8.GetBytes(JsonConvert.SerializeObject(value, Settings));
+        var bytes = JsonBytes.Rent();
+        try
+        {
+            if (WireJson.TryWrite(bytes, value))
+            {
+                return bytes.Written.ToArray();
+            }
+        }
+        finally
+        {
+            bytes.Release();
+        }
+
+        return System.Text.Encoding.UTF8.GetBytes(JsonConvert.SerializeObject(value, Settings));
     }
 
     /// <summary>Deserializes with <see cref="Settings"/>.</summary>
@@ -173,7 +197,8 @@ public static class OpenPipeJson
     public static void Serialize(System.Buffers.IBufferWriter<byte> destination, object? value)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        using (var fast = new JsonBytes())
+        var fast = JsonBytes.Rent();
+        try
         {
             if (WireJson.TryWrite(fast, value))
             {
@@ -182,6 +207,10 @@ public static class OpenPipeJson
                 destination.Advance(written.Length);
                 return;
             }
+        }
+        finally
+        {
+            fast.Release();
         }
 
         // Outside the generated writers' shape (rare): Newtonsoft writes the text, encoded once.
