@@ -13,7 +13,7 @@ using NUnit.Framework;
 
 namespace OpenPipe.Fuzz.Tests;
 
-/// <summary>One regression test per class of hostile input the mutations found (issue 12, part A), on Kestrel.</summary>
+/// <summary>One regression test per class of hostile input the seeded mutations found, on Kestrel.</summary>
 [TestFixture]
 [NonParallelizable]
 public sealed class HostileInputTests

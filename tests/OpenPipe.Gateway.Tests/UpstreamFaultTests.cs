@@ -10,7 +10,7 @@ using OpenPipe.Gateway.Tests.Support;
 namespace OpenPipe.Gateway.Tests;
 
 /// <summary>
-/// Every upstream fault of issue 12 B, for a JSON and a streaming caller: no hang (each call has a
+/// Every kind of upstream fault (slow, silent, broken, malformed, erroring), for a JSON and a streaming caller: no hang (each call has a
 /// client-side limit), no 200 that hides the failure, errors that keep their meaning in the API's
 /// JSON shape, and a request-log row with the status and error for each (they all ask to be stored).
 /// </summary>

@@ -16,7 +16,7 @@ using OpenPipe.Client;
 namespace OpenPipe.Server.Tests;
 
 /// <summary>
-/// A body that is not well-formed JSON (issue 23): one test per kind of mistake, each answered 400
+/// A body that is not well-formed JSON: one test per kind of mistake, each answered 400
 /// in the API's error shape with a message that says what is wrong in the API's terms and where
 /// (line, byte, JSON path), never System.Text.Json's or Newtonsoft's own wording.
 /// </summary>
