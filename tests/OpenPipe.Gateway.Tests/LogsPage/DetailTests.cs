@@ -10,23 +10,13 @@ namespace OpenPipe.Gateway.Tests.LogsPage;
 /// function and arguments, the tool's result with its call id, the logged response last), the summary,
 /// the raw JSON, a failed call, and another key's call.
 /// </summary>
-public sealed class DetailTests
+public sealed class DetailTests : KeyAPageTests
 {
-    private PageClient keyA = null!;
-
-    private static GatewayFactory Gateway => PageGateway.Instance;
-
-    [OneTimeSetUp]
-    public async Task SignInAsync() => keyA = await PageClient.SignedInAsync(Gateway, PageSeed.KeyA);
-
-    [OneTimeTearDown]
-    public void SignOut() => keyA.Dispose();
-
     [Test]
     public async Task Detail_ToolConversation_ShowsEveryMessageAsABubbleAndTheResponseLast()
     {
         // Act
-        var page = await keyA.GetAsync("/logs/" + PageSeed.Id(PageSeed.ToolCallId));
+        var page = await KeyA.GetAsync("/logs/" + PageSeed.Id(PageSeed.ToolCallId));
 
         // Assert
         Assert.That(page.Status, Is.EqualTo(HttpStatusCode.OK));
@@ -48,7 +38,7 @@ public sealed class DetailTests
     public async Task Detail_Call_ShowsItsSummaryAndRawJson()
     {
         // Act
-        var page = await keyA.GetAsync("/logs/" + PageSeed.Id(PageSeed.ToolCallId));
+        var page = await KeyA.GetAsync("/logs/" + PageSeed.Id(PageSeed.ToolCallId));
 
         // Assert
         string summary = page.Text("dl.summary");
@@ -67,7 +57,7 @@ public sealed class DetailTests
         long failed = PageSeed.Entries.Select((e, i) => (e, Id: i + 1L)).First(x => x.e.Status == 500).Id;
 
         // Act
-        var page = await keyA.GetAsync("/logs/" + PageSeed.Id(failed));
+        var page = await KeyA.GetAsync("/logs/" + PageSeed.Id(failed));
 
         // Assert
         var last = page.All("ol.chat > li").Last();
@@ -80,7 +70,7 @@ public sealed class DetailTests
     public async Task Detail_AnotherKeysCall_Answers404()
     {
         // Act
-        var page = await keyA.GetAsync("/logs/" + PageSeed.Id(PageSeed.CallOfB));
+        var page = await KeyA.GetAsync("/logs/" + PageSeed.Id(PageSeed.CallOfB));
 
         // Assert
         Assert.That(page.Status, Is.EqualTo(HttpStatusCode.NotFound));
@@ -108,7 +98,7 @@ public sealed class DetailTests
     public async Task Detail_BackLink_ReturnsToTheListItCameFrom(string back, string expected)
     {
         // Act
-        var page = await keyA.GetAsync("/logs/" + PageSeed.Id(PageSeed.ToolCallId) + "?back=" + System.Uri.EscapeDataString(back));
+        var page = await KeyA.GetAsync("/logs/" + PageSeed.Id(PageSeed.ToolCallId) + "?back=" + System.Uri.EscapeDataString(back));
 
         // Assert
         Assert.That(page.Document.QuerySelector("p.back a")!.GetAttribute("href"), Is.EqualTo(expected));
@@ -118,11 +108,11 @@ public sealed class DetailTests
     public async Task List_RowLink_OpensTheCallWithALinkBack()
     {
         // Arrange
-        var list = await keyA.GetAsync("/logs?tag=prompt_id%3Dweather");
+        var list = await KeyA.GetAsync("/logs?tag=prompt_id%3Dweather");
         string link = list.Document.QuerySelector("table.calls tbody a")!.GetAttribute("href")!;
 
         // Act
-        var page = await keyA.GetAsync(link);
+        var page = await KeyA.GetAsync(link);
 
         // Assert
         Assert.That(page.Status, Is.EqualTo(HttpStatusCode.OK));

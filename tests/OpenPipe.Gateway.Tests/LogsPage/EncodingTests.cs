@@ -10,23 +10,13 @@ namespace OpenPipe.Gateway.Tests.LogsPage;
 /// every view, the pages allow no script (a content security policy) and are never cached or framed,
 /// and no page ever shows a key.
 /// </summary>
-public sealed class EncodingTests
+public sealed class EncodingTests : KeyAPageTests
 {
-    private PageClient keyA = null!;
-
-    private static GatewayFactory Gateway => PageGateway.Instance;
-
-    [OneTimeSetUp]
-    public async Task SignInAsync() => keyA = await PageClient.SignedInAsync(Gateway, PageSeed.KeyA);
-
-    [OneTimeTearDown]
-    public void SignOut() => keyA.Dispose();
-
     [Test]
     public async Task Detail_MarkupInTheCall_IsShownAsText()
     {
         // Act
-        var page = await keyA.GetAsync("/logs/" + PageSeed.Id(PageSeed.HostileCallId));
+        var page = await KeyA.GetAsync("/logs/" + PageSeed.Id(PageSeed.HostileCallId));
 
         // Assert
         Assert.That(page.Status, Is.EqualTo(HttpStatusCode.OK));
@@ -44,7 +34,7 @@ public sealed class EncodingTests
     public async Task List_MarkupInTagsAndModel_IsShownAsText()
     {
         // Act
-        var page = await keyA.GetAsync("/logs?tag=prompt_id%3Dhostile");
+        var page = await KeyA.GetAsync("/logs?tag=prompt_id%3Dhostile");
 
         // Assert
         Assert.That(page.CallIds(), Is.EqualTo(new[] { PageSeed.HostileCallId }));
@@ -57,8 +47,8 @@ public sealed class EncodingTests
     public async Task Search_MarkupInTheQuery_IsShownAsText()
     {
         // Act: the search text is written back into the form; a bad value into the message.
-        var found = await keyA.GetAsync("/logs?q=" + System.Uri.EscapeDataString("\"><script>x</script>"));
-        var bad = await keyA.GetAsync("/logs?status=" + System.Uri.EscapeDataString("<script>x</script>"));
+        var found = await KeyA.GetAsync("/logs?q=" + System.Uri.EscapeDataString("\"><script>x</script>"));
+        var bad = await KeyA.GetAsync("/logs?status=" + System.Uri.EscapeDataString("<script>x</script>"));
 
         // Assert
         Assert.That(found.Document.QuerySelector("#f-q")!.GetAttribute("value"), Is.EqualTo("\"><script>x</script>"));
@@ -76,7 +66,7 @@ public sealed class EncodingTests
     public async Task Pages_AllowNoScriptAndAreNeitherCachedNorFramed(string path)
     {
         // Act
-        var page = await keyA.GetAsync(path);
+        var page = await KeyA.GetAsync(path);
 
         // Assert
         var headers = page.Response.Headers;
@@ -96,7 +86,7 @@ public sealed class EncodingTests
         using var admin = await PageClient.SignedInAsync(Gateway, PageSeed.AdminKey);
 
         // Act
-        var ofA = await keyA.GetAsync(path);
+        var ofA = await KeyA.GetAsync(path);
         var ofAdmin = await admin.GetAsync(path);
 
         // Assert

@@ -13,32 +13,22 @@ namespace OpenPipe.Gateway.Tests.LogsPage;
 /// The list's export button (the logs API's export for the same filter, as a download) and the form that
 /// adds the filtered calls to a dataset (new or existing, with its antiforgery token), with what it says.
 /// </summary>
-public sealed class ExportAndDatasetTests
+public sealed class ExportAndDatasetTests : KeyAPageTests
 {
-    private PageClient keyA = null!;
-
-    private static GatewayFactory Gateway => PageGateway.Instance;
-
-    [OneTimeSetUp]
-    public async Task SignInAsync() => keyA = await PageClient.SignedInAsync(Gateway, PageSeed.KeyA);
-
-    [OneTimeTearDown]
-    public void SignOut() => keyA.Dispose();
-
     [TestCase("tag=prompt_id%3Dcheckout")]
     [TestCase("model=gpt-4o-mini&status=2xx")]
     [TestCase("")]
     public async Task Export_ListsButton_DownloadsWhatTheApiExportsForTheFilter(string filter)
     {
         // Arrange
-        var list = await keyA.GetAsync("/logs?limit=25&" + filter);
+        var list = await KeyA.GetAsync("/logs?limit=25&" + filter);
         string link = list.Document.QuerySelector("a[download]")!.GetAttribute("href")!;
         using var api = Gateway.CreateClient();
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", PageSeed.KeyA);
         string expected = await api.GetStringAsync("/api/v1/logs/export?" + filter);
 
         // Act
-        using var response = await keyA.Http.GetAsync(new Uri(link, UriKind.Relative));
+        using var response = await KeyA.Http.GetAsync(new Uri(link, UriKind.Relative));
         string body = await response.Content.ReadAsStringAsync();
 
         // Assert
@@ -57,7 +47,7 @@ public sealed class ExportAndDatasetTests
     public async Task Export_BadFilter_Answers400InTheApisErrorShape()
     {
         // Act
-        using var response = await keyA.Http.GetAsync(new Uri("/logs/export?status=6xx", UriKind.Relative));
+        using var response = await KeyA.Http.GetAsync(new Uri("/logs/export?status=6xx", UriKind.Relative));
         var body = JObject.Parse(await response.Content.ReadAsStringAsync());
 
         // Assert
@@ -70,14 +60,14 @@ public sealed class ExportAndDatasetTests
     public async Task AddToDataset_NewDataset_AddsTheFilteredCallsAndSaysHowMany()
     {
         // Arrange
-        var list = await keyA.GetAsync("/logs?tag=prompt_id%3Dcheckout&limit=25");
-        var form = await keyA.GetAsync(list.Document.QuerySelector("a.button.secondary")!.GetAttribute("href")!);
+        var list = await KeyA.GetAsync("/logs?tag=prompt_id%3Dcheckout&limit=25");
+        var form = await KeyA.GetAsync(list.Document.QuerySelector("a.button.secondary")!.GetAttribute("href")!);
         int usable = PageSeed.CountOfA(e => e.Tags!.Contains("\"checkout\"", StringComparison.Ordinal) && e.Status == 200 && e.ResponseJson is not null);
         int failed = PageSeed.CountOfA(e => e.Tags!.Contains("\"checkout\"", StringComparison.Ordinal)) - usable;
         string name = "checkout-" + Guid.NewGuid().ToString("N")[..8];
 
         // Act
-        var added = await keyA.SubmitAsync(form, "main form.filters", ("dataset_id", ""), ("new_dataset_name", name), ("split", "TRAIN"));
+        var added = await KeyA.SubmitAsync(form, "main form.filters", ("dataset_id", ""), ("new_dataset_name", name), ("split", "TRAIN"));
 
         // Assert
         Assert.That(form.Text("ul.filter-summary"), Does.Contain("tag: prompt_id=checkout"));
@@ -89,7 +79,7 @@ public sealed class ExportAndDatasetTests
         var dataset = JObject.Parse(await api.GetStringAsync("/api/v1/datasets"))["data"]!.Single(d => (string)d["name"]! == name);
         Assert.That((long)dataset["train_entries"]!, Is.EqualTo(usable));
         string download = added.Document.QuerySelector("[role=status] a[download]")!.GetAttribute("href")!;
-        using var jsonl = await keyA.Http.GetAsync(new Uri(download, UriKind.Relative));
+        using var jsonl = await KeyA.Http.GetAsync(new Uri(download, UriKind.Relative));
         Assert.That((await jsonl.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(usable));
     }
 
@@ -97,12 +87,12 @@ public sealed class ExportAndDatasetTests
     public async Task AddToDataset_SameCallsAgain_AddsNoneAndCountsThemAsAlreadyThere()
     {
         // Arrange
-        var form = await keyA.GetAsync("/logs/dataset?tag=prompt_id%3Dweather");
-        var first = await keyA.SubmitAsync(form, "main form.filters", ("new_dataset_name", "weather-" + Guid.NewGuid().ToString("N")[..8]), ("split", ""));
+        var form = await KeyA.GetAsync("/logs/dataset?tag=prompt_id%3Dweather");
+        var first = await KeyA.SubmitAsync(form, "main form.filters", ("new_dataset_name", "weather-" + Guid.NewGuid().ToString("N")[..8]), ("split", ""));
         string datasetId = first.Document.QuerySelector("#d-existing option[selected]")!.GetAttribute("value")!;
 
         // Act
-        var again = await keyA.SubmitAsync(first, "main form.filters", ("dataset_id", datasetId), ("split", ""));
+        var again = await KeyA.SubmitAsync(first, "main form.filters", ("dataset_id", datasetId), ("split", ""));
 
         // Assert
         Assert.That(first.Text("[role=status]"), Does.Contain("Added 1 call to"));
@@ -116,10 +106,10 @@ public sealed class ExportAndDatasetTests
     public async Task AddToDataset_NeitherBothOrUnknown_ShowsAMessage(string datasetId, string name, string message)
     {
         // Arrange
-        var form = await keyA.GetAsync("/logs/dataset?model=gpt-4o-mini");
+        var form = await KeyA.GetAsync("/logs/dataset?model=gpt-4o-mini");
 
         // Act
-        var refused = await keyA.SubmitAsync(form, "main form.filters", ("dataset_id", datasetId), ("new_dataset_name", name), ("split", ""));
+        var refused = await KeyA.SubmitAsync(form, "main form.filters", ("dataset_id", datasetId), ("new_dataset_name", name), ("split", ""));
 
         // Assert
         Assert.That((int)refused.Status, Is.EqualTo(datasetId == "no-such-dataset" ? 404 : 400));
@@ -134,11 +124,11 @@ public sealed class ExportAndDatasetTests
         var formOfB = await keyB.GetAsync("/logs/dataset");
         var ofB = await keyB.SubmitAsync(formOfB, "main form.filters", ("new_dataset_name", "of-b"), ("split", ""));
         string datasetOfB = ofB.Document.QuerySelector("#d-existing option[selected]")!.GetAttribute("value")!;
-        var form = await keyA.GetAsync("/logs/dataset");
+        var form = await KeyA.GetAsync("/logs/dataset");
 
         // Act
-        var refused = await keyA.SubmitAsync(form, "main form.filters", ("dataset_id", datasetOfB), ("split", ""));
-        using var download = await keyA.Http.GetAsync(new Uri("/logs/datasets/" + datasetOfB + "/export", UriKind.Relative));
+        var refused = await KeyA.SubmitAsync(form, "main form.filters", ("dataset_id", datasetOfB), ("split", ""));
+        using var download = await KeyA.Http.GetAsync(new Uri("/logs/datasets/" + datasetOfB + "/export", UriKind.Relative));
 
         // Assert
         Assert.That(refused.Status, Is.EqualTo(HttpStatusCode.NotFound));
@@ -150,8 +140,8 @@ public sealed class ExportAndDatasetTests
     public async Task AddToDataset_WithoutTheAntiforgeryToken_Answers400AndAddsNothing()
     {
         // Act
-        var refused = await keyA.PostAsync("/logs/dataset", ("new_dataset_name", "forged"), ("split", ""));
-        var form = await keyA.GetAsync("/logs/dataset");
+        var refused = await KeyA.PostAsync("/logs/dataset", ("new_dataset_name", "forged"), ("split", ""));
+        var form = await KeyA.GetAsync("/logs/dataset");
 
         // Assert
         Assert.That(refused.Status, Is.EqualTo(HttpStatusCode.BadRequest));
@@ -162,7 +152,7 @@ public sealed class ExportAndDatasetTests
     public async Task AddToDataset_BadFilter_ShowsTheMessage()
     {
         // Act
-        var page = await keyA.GetAsync("/logs/dataset?cache_hit=perhaps");
+        var page = await KeyA.GetAsync("/logs/dataset?cache_hit=perhaps");
 
         // Assert
         Assert.That(page.Status, Is.EqualTo(HttpStatusCode.BadRequest));
