@@ -53,7 +53,7 @@ public static class LogsPageExtensions
                 var assembly = typeof(LogsPageExtensions).Assembly;
                 if (!parts.ApplicationParts.OfType<AssemblyPart>().Any(p => p.Assembly == assembly))
                 {
-                    foreach (var part in new DefaultApplicationPartFactory().GetApplicationParts(assembly))
+                    foreach (var part in ApplicationPartFactory.GetApplicationPartFactory(assembly).GetApplicationParts(assembly))
                     {
                         parts.ApplicationParts.Add(part);
                     }
