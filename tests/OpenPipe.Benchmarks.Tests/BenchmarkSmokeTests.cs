@@ -57,7 +57,7 @@ public sealed class BenchmarkSmokeTests
     }
 
     [Test]
-    public async Task LogQueries_SmallTable_TimesEveryPageWithItsPlanAndExportsEveryRow()
+    public async Task LogQueries_SmallTable_TimesEveryPageWithItsPlanExportsEveryRowAndLoadsTheWebPage()
     {
         string report = Path.Combine(Path.GetTempPath(), $"openpipe-bench-logs-{Guid.NewGuid():N}.md");
         try
@@ -71,6 +71,7 @@ public sealed class BenchmarkSmokeTests
             Assert.That(text, Does.Contain("| all 2,000 rows |"));
             Assert.That(text.Split("#### ").Length - 1, Is.EqualTo(14), "one plan per page");
             Assert.That(text, Does.Contain("Execution Time"));
+            Assert.That(text, Does.Contain("| calls, key, model, 2xx and a tag |").And.Contain("| one call |").And.Contain("| usage by day, all 2,000 rows |"), "the page, signed in, over the same rows");
         }
         finally
         {

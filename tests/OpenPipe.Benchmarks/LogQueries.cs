@@ -19,6 +19,7 @@ using OpenPipe.Client;
 using OpenPipe.Gateway;
 using OpenPipe.Gateway.Api;
 using OpenPipe.Gateway.Logs;
+using OpenPipe.Gateway.LogsPage;
 using OpenPipe.Gateway.Storage;
 using OpenPipe.Gateway.Tests.Support;
 
@@ -146,6 +147,27 @@ public static class LogQueries
                     {
                         Print($"| {name} | {result.Lines:N0} | {result.Skipped} | {result.Seconds:0.0} | {(result.Lines + long.Parse(result.Skipped.Split(' ')[0], CultureInfo.InvariantCulture)) / result.Seconds:N0} | {result.HeapPeak / 1048576.0:0} MiB | {result.WorkingSetPeak / 1048576.0:0} MiB ({result.WorkingSetBefore / 1048576.0:0}) | {result.AllocatedPerRow:N0} B |");
                     }
+                }
+
+                Print(string.Empty);
+                Print("| the /logs page (signed in as an admin) | median ms | p95 ms | max ms | HTML KB |");
+                Print("|---|---:|---:|---:|---:|");
+                using var page = await LogsPageTimings.SignInAsync(gateway.Address, AdminKey);
+                string lastCall = await ScalarAsync(postgres, "SELECT max(id) FROM request_log WHERE status = 200");
+                foreach (var (name, path) in new[]
+                {
+                    ("calls, newest 50", "/logs"),
+                    ("calls, 200 a page", "/logs?limit=200"),
+                    ("calls, one key and model", $"/logs?key_id={KeyId(3)}&model={Model(7)}"),
+                    ("calls, key, model, 2xx and a tag", $"/logs?key_id={KeyId(6)}&model={Model(2)}&status=2xx&tag=attempt%3D1"),
+                    ("calls, text 'needle'", "/logs?q=needle"),
+                    ("one call", "/logs/" + lastCall),
+                    ($"usage by day, all {rows:N0} rows", "/logs/usage"),
+                    ("usage by model, one day", $"/logs/usage?group_by=model&from={Uri.EscapeDataString(end.AddDays(-1).ToString("o", CultureInfo.InvariantCulture))}"),
+                })
+                {
+                    var (times, bytes) = await LogsPageTimings.TimeAsync(page, path);
+                    Print($"| {name} | {times[times.Count / 2]:0.0} | {times[(int)(times.Count * 0.95)]:0.0} | {times[^1]:0.0} | {bytes / 1024.0:0} |");
                 }
             }
 
@@ -298,6 +320,8 @@ public static class LogQueries
     /// <summary>The gateway as its Program.cs builds it, on the benchmark's database, on Kestrel at 127.0.0.1.</summary>
     private static async Task<RunningGateway> StartGatewayAsync(string postgres)
     {
+        // As the gateway's Program.cs: the page's cookie scheme must not become the default scheme.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         var builder = WebApplication.CreateBuilder();
         builder.Configuration["Logging:LogLevel:Default"] = "Warning";
         builder.Configuration["Gateway:Storage:Provider"] = "postgres";
@@ -306,8 +330,13 @@ public static class LogQueries
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Services.AddOpenPipeServer<GatewayChatHandler>(o => o.ApiKeys.Add("bench-api-key"));
         builder.Services.AddOpenPipeGateway();
+        builder.Services.AddGatewayLogsPage();
         var app = builder.Build();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapOpenPipeChatCompletions().MapGatewayApi().MapGatewayRequestLog();
+        app.MapGatewayLogsPage();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new RunningGateway(app, new Uri(address));
