@@ -171,13 +171,13 @@ public sealed class Utf8DtoWriterTests
     }
 
     [Test]
-    public void Rent_AfterRelease_ReusesTheThreadsWriterEmpty()
+    public void Rent_AfterDispose_ReusesTheThreadsWriterEmpty()
     {
         // Arrange
         var first = JsonBytes.Rent();
         first.StartArray();
         first.String("left over");
-        first.Release();
+        first.Dispose();
 
         // Act
         var second = JsonBytes.Rent();
@@ -186,7 +186,7 @@ public sealed class Utf8DtoWriterTests
         second.Integer(1);
         second.EndObject();
         string written = Encoding.UTF8.GetString(second.Written);
-        second.Release();
+        second.Dispose();
 
         // Assert
         Assert.That(second, Is.SameAs(first), "one writer per thread, not one per value");
@@ -204,9 +204,9 @@ public sealed class Utf8DtoWriterTests
         var inner = JsonBytes.Rent();
         inner.String("inner");
         string innerWritten = Encoding.UTF8.GetString(inner.Written);
-        inner.Release();
+        inner.Dispose();
         string outerWritten = Encoding.UTF8.GetString(outer.Written);
-        outer.Release();
+        outer.Dispose();
 
         // Assert
         Assert.That(inner, Is.Not.SameAs(outer));

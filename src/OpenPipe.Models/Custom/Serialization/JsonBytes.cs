@@ -36,6 +36,7 @@ internal sealed class JsonBytes : IDisposable
     private static JsonBytes? spare;
 
     private bool lossless;
+    private bool pooled;
     private byte[] buffer;
     private int count;
     private bool comma;
@@ -56,19 +57,16 @@ internal sealed class JsonBytes : IDisposable
 
     /// <summary>
     /// An empty writer for one synchronous use on the calling thread: the thread's spare one when it
-    /// is free, a new one otherwise (a nested use gets its own). Hand it back with <see cref="Release"/>.
+    /// is free, a new one otherwise (a nested use gets its own). Disposing it makes it the thread's
+    /// spare again.
     /// </summary>
     /// <param name="lossless">As the constructor's.</param>
     /// <returns>The writer.</returns>
     public static JsonBytes Rent(bool lossless = false)
     {
-        var writer = spare;
-        if (writer is null)
-        {
-            return new JsonBytes(lossless: lossless);
-        }
-
+        var writer = spare ?? new JsonBytes(lossless: lossless);
         spare = null;
+        writer.pooled = true;
         writer.lossless = lossless;
         if (writer.buffer.Length == 0)
         {
@@ -76,24 +74,6 @@ internal sealed class JsonBytes : IDisposable
         }
 
         return writer;
-    }
-
-    /// <summary>
-    /// Empties a writer from <see cref="Rent"/> and makes it the calling thread's spare; a buffer that
-    /// grew past <see cref="SpareBufferLimit"/> goes back to the shared pool. Do not use the writer afterwards.
-    /// </summary>
-    public void Release()
-    {
-        count = 0;
-        comma = false;
-        depth = 0;
-        if (buffer.Length > SpareBufferLimit)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = [];
-        }
-
-        spare = this;
     }
 
     /// <summary>What has been written.</summary>
@@ -122,12 +102,31 @@ internal sealed class JsonBytes : IDisposable
         return result;
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Returns the buffer to the shared pool; a writer from <see cref="Rent"/> instead becomes the
+    /// thread's spare, empty, keeping a buffer of at most <see cref="SpareBufferLimit"/> bytes. Do not
+    /// use the writer afterwards.
+    /// </summary>
     public void Dispose()
     {
+        count = 0;
+        comma = false;
+        depth = 0;
+        if (pooled && spare is null)
+        {
+            pooled = false;
+            if (buffer.Length > SpareBufferLimit)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = [];
+            }
+
+            spare = this;
+            return;
+        }
+
         byte[] rented = buffer;
         buffer = [];
-        count = 0;
         if (rented.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(rented);

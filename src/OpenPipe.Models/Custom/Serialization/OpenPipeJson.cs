@@ -85,17 +85,12 @@ public static class OpenPipeJson
     /// <returns>Compact JSON.</returns>
     public static string Serialize(object? value)
     {
-        var bytes = JsonBytes.Rent(lossless: true);
-        try
+        using (var bytes = JsonBytes.Rent(lossless: true))
         {
             if (WireJson.TryWrite(bytes, value))
             {
                 return System.Text.Encoding.UTF8.GetString(bytes.Written);
             }
-        }
-        finally
-        {
-            bytes.Release();
         }
 
         return JsonConvert.SerializeObject(value, Settings);
@@ -110,17 +105,12 @@ public static class OpenPipeJson
     /// <returns>Compact JSON as UTF-8, without a byte order mark.</returns>
     public static byte[] SerializeToUtf8Bytes(object? value)
     {
-        var bytes = JsonBytes.Rent();
-        try
+        using (var bytes = JsonBytes.Rent())
         {
             if (WireJson.TryWrite(bytes, value))
             {
                 return bytes.Written.ToArray();
             }
-        }
-        finally
-        {
-            bytes.Release();
         }
 
         return System.Text.Encoding.UTF8.GetBytes(JsonConvert.SerializeObject(value, Settings));
@@ -197,8 +187,7 @@ public static class OpenPipeJson
     public static void Serialize(System.Buffers.IBufferWriter<byte> destination, object? value)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var fast = JsonBytes.Rent();
-        try
+        using (var fast = JsonBytes.Rent())
         {
             if (WireJson.TryWrite(fast, value))
             {
@@ -207,10 +196,6 @@ public static class OpenPipeJson
                 destination.Advance(written.Length);
                 return;
             }
-        }
-        finally
-        {
-            fast.Release();
         }
 
         // Outside the generated writers' shape (rare): Newtonsoft writes the text, encoded once.
