@@ -150,6 +150,7 @@ internal static class DatasetEndpoints
         }
     }
 
-    private static OpenPipeJsonResult NotFound(string id) =>
+    /// <summary>404 for a dataset this viewer has no access to, or that does not exist (the same answer for both).</summary>
+    internal static OpenPipeJsonResult NotFound(string id) =>
         new(OpenPipeErrors.Create(StatusCodes.Status404NotFound, $"No dataset '{id}' for this key."), StatusCodes.Status404NotFound);
 }

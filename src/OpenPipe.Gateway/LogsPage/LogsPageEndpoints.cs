@@ -50,7 +50,7 @@ internal static class LogsPageEndpoints
     {
         var dataset = await datasets.FindAsync(sessions.ViewerOf(context.User)!, dataset_id, context.RequestAborted).ConfigureAwait(false);
         return dataset is null
-            ? new OpenPipeJsonResult(OpenPipeErrors.Create(StatusCodes.Status404NotFound, $"No dataset '{dataset_id}' for this key."), StatusCodes.Status404NotFound)
+            ? DatasetEndpoints.NotFound(dataset_id)
             : datasets.Export(dataset, split: null);
     }
 
